@@ -1,0 +1,128 @@
+import { createHmac } from 'node:crypto';
+import { pino } from 'pino';
+import type { Abilities } from './auth/abilities.js';
+import { Tokens } from './auth/tokens.js';
+import { DeliveryUrlSigner, ProxyUrlSigner } from './cloudinary/urls.js';
+import { parseConfig, type AlbumkitConfig, type AlbumkitConfigInput } from './config.js';
+import { connectDatabase, type DatabaseHandle } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { EventBus, type EventListener, type EventName } from './events/bus.js';
+import { createHandler, type Logger } from './http/handler.js';
+import type { CoreHandler } from './http/types.js';
+import { InProcessJobs } from './jobs/in-process.js';
+import type { JobPort } from './jobs/port.js';
+import { AlbumRepository } from './repositories/albums.js';
+import { EventRepository } from './repositories/events.js';
+import { ImageRepository } from './repositories/images.js';
+import { OrganizationRepository } from './repositories/organizations.js';
+import { ImageSerializer } from './serializers/image.js';
+import { AlbumService } from './services/albums.js';
+import { ImageService } from './services/images.js';
+import { NotificationService } from './services/notifications.js';
+import { SetupService } from './services/setup.js';
+
+export interface AlbumkitOptions extends AlbumkitConfigInput {
+  /** An open database to use instead of connecting from `databaseUrl` / `dataDir`. */
+  database?: DatabaseHandle;
+  /** Run migrations at start (default true). */
+  migrate?: boolean;
+  /** The job queue; default: jobs run in this process. */
+  jobs?: (albumkit: Albumkit) => JobPort;
+  logger?: Logger;
+}
+
+export interface Albumkit {
+  config: AlbumkitConfig;
+  database: DatabaseHandle;
+  /** The framework-agnostic request handler that adapters mount. */
+  handle: CoreHandler;
+  tokens: Tokens;
+  albums: AlbumService;
+  images: ImageService;
+  notifications: NotificationService;
+  setup: SetupService;
+  repositories: { organizations: OrganizationRepository; albums: AlbumRepository; images: ImageRepository; events: EventRepository };
+  serializers: { image: ImageSerializer };
+  jobs: JobPort;
+  /** Subscribes to an event (`new_image`, `upload_done`); returns the unsubscribe function. */
+  on<K extends EventName>(event: K, listener: EventListener<K>): () => void;
+  /** Issues a server token for a user (4 hours by default). */
+  issueToken(userId: string, abilities?: Abilities, options?: { admin?: boolean; ttlSeconds?: number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Builds albumkit from one validated configuration: database, migrations, services, handler. */
+export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit> {
+  const { database: givenDatabase, migrate = true, jobs: makeJobs, logger: givenLogger, ...input } = options;
+  const config = parseConfig(input);
+  const logger: Logger = givenLogger ?? pino({ name: 'albumkit' });
+  const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  if (migrate) await migrateToLatest(database.db);
+  const { db } = database;
+
+  const repositories = {
+    organizations: new OrganizationRepository(db),
+    albums: new AlbumRepository(db),
+    images: new ImageRepository(db),
+    events: new EventRepository(db),
+  };
+  const tokens = new Tokens(
+    config.secret,
+    {
+      async findSecret(id) {
+        const secret = await repositories.organizations.findSecret(id);
+        return secret && { organizationId: secret.organization_id, secret: secret.secret, revoked: secret.revoked_at !== null };
+      },
+      async findUserOrganization(userId) {
+        return (await repositories.organizations.findUser(userId))?.organization_id;
+      },
+    },
+    config.limits.tokenLength,
+  );
+  const bus = new EventBus((error, event) => logger.error({ err: error, event }, 'event listener failed'));
+  const albums = new AlbumService({ db, ...repositories, tokens, bus, config });
+  const images = new ImageService({ db, albums: repositories.albums, images: repositories.images, bus, config });
+  let jobs: JobPort | undefined;
+  const notifications = new NotificationService({
+    tokens,
+    organizations: repositories.organizations,
+    images,
+    jobs: () => jobs!,
+    config,
+  });
+
+  const proxyKey = config.proxy.secret ?? createHmac('sha256', config.secret).update('albumkit proxy').digest('base64url');
+  const imageSerializer = new ImageSerializer(
+    new DeliveryUrlSigner(config.cloudinary),
+    new ProxyUrlSigner(config.proxy.url, new URL(config.publicUrl).hostname, proxyKey),
+    config.placeholderPrefix,
+  );
+
+  const albumkit: Albumkit = {
+    config,
+    database,
+    handle: createHandler({ config, tokens, albums, images, notifications, imageSerializer, logger }),
+    tokens,
+    albums,
+    images,
+    notifications,
+    setup: new SetupService(repositories.organizations, config.publicUrl),
+    repositories,
+    serializers: { image: imageSerializer },
+    get jobs() {
+      return jobs!;
+    },
+    on: (event, listener) => bus.on(event, listener),
+    issueToken: (userId, abilities, opts) => tokens.issueUserToken(userId, abilities, opts),
+    async close() {
+      await jobs?.close();
+      if (!givenDatabase) await database.close();
+    },
+  };
+  jobs = makeJobs
+    ? makeJobs(albumkit)
+    : new InProcessJobs((job) => notifications.process(job), {
+        onFailed: (job, error) => logger.error({ err: error, albumId: job.albumId }, 'notification job failed'),
+      });
+  return albumkit;
+}

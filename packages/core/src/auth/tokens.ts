@@ -1,0 +1,159 @@
+import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AccessDenied } from '../errors.js';
+import type { Abilities, Principal } from './abilities.js';
+
+export const TOKEN_TTL_SECONDS = 4 * 3600;
+/** Clock skew tolerated for `iat`. */
+const IAT_SKEW_SECONDS = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface TokenClaims extends JWTPayload {
+  user_id?: string;
+  abilities?: Abilities;
+  admin?: boolean;
+  album_id?: string;
+  organization_id?: string;
+}
+
+export interface SecretRecord {
+  organizationId: string;
+  secret: string;
+  revoked: boolean;
+}
+
+export interface TokenLookups {
+  /** The organization secret named by an integrator token's `iss`. */
+  findSecret(id: string): Promise<SecretRecord | undefined>;
+  /** The organization of a user named by a server-issued token. */
+  findUserOrganization(userId: string): Promise<string | undefined>;
+}
+
+/** A verified token: who it is, and how to sign its `X-token` renewal. */
+export interface Authenticated {
+  principal: Principal;
+  claims: TokenClaims;
+  key: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** `Authorization: Token token="<jwt>"` (Rails style) or `Bearer <jwt>`. */
+export function tokenFromAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const rails = /^Token\s+token="?([^",\s]+)"?/i.exec(header);
+  if (rails) return rails[1];
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  return bearer?.[1];
+}
+
+export class Tokens {
+  private readonly appKey: Uint8Array;
+
+  constructor(
+    appSecret: string,
+    private readonly lookups: TokenLookups,
+    private readonly maxLength = 8192,
+  ) {
+    this.appKey = encoder.encode(appSecret);
+  }
+
+  /** Verifies an API token and resolves its principal; any problem is a 401. */
+  async authenticate(token: string | undefined): Promise<Authenticated> {
+    if (!token) throw new AccessDenied('no token');
+    if (token.length > this.maxLength) throw new AccessDenied('token too long');
+    let unverified: TokenClaims;
+    try {
+      unverified = decodeJwt(token) as TokenClaims;
+    } catch {
+      throw new AccessDenied('malformed token');
+    }
+
+    if (unverified.iss !== undefined) {
+      // Integrator token: signed with the organization secret that `iss` names.
+      if (typeof unverified.iss !== 'string' || !UUID.test(unverified.iss)) throw new AccessDenied('unknown issuer');
+      const secret = await this.lookups.findSecret(unverified.iss.toLowerCase());
+      if (!secret || secret.revoked) throw new AccessDenied('unknown or revoked issuer');
+      const key = encoder.encode(secret.secret);
+      const claims = await this.verify(token, key, false);
+      return { principal: this.principal('integrator', secret.organizationId, claims), claims, key };
+    }
+
+    const claims = await this.verify(token, this.appKey, true);
+    // Notification tokens travel in URLs given to Cloudinary: they never act as API tokens.
+    if (claims.album_id !== undefined) throw new AccessDenied('notification token used as an API token');
+    if (typeof claims.user_id !== 'string' || !UUID.test(claims.user_id)) throw new AccessDenied('no user');
+    const organizationId = await this.lookups.findUserOrganization(claims.user_id.toLowerCase());
+    if (!organizationId) throw new AccessDenied('unknown user');
+    return { principal: this.principal('user', organizationId, claims), claims, key: this.appKey };
+  }
+
+  /** The `X-token` of an authenticated response: same claims, `iat` now, `exp` in 4 hours, same key. */
+  renew(auth: Authenticated, now = Math.floor(Date.now() / 1000)): Promise<string> {
+    return this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key);
+  }
+
+  /** A server-issued token for one of the organization's users. */
+  issueUserToken(userId: string, abilities: Abilities = {}, options: { admin?: boolean; ttlSeconds?: number } = {}): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: TokenClaims = { user_id: userId, abilities, iat: now, exp: now + (options.ttlSeconds ?? TOKEN_TTL_SECONDS) };
+    if (options.admin) claims.admin = true;
+    return this.sign(claims, this.appKey);
+  }
+
+  /** The token of a `notification_url`: `{user_id or iss, album_id, organization_id, iat, exp}`, app key. */
+  issueNotificationToken(principal: Principal, albumId: string, expiresAt: number): Promise<string> {
+    const claims: TokenClaims = {};
+    if (principal.userId) claims.user_id = principal.userId;
+    else if (principal.secretId) claims.iss = principal.secretId;
+    claims.album_id = albumId;
+    claims.organization_id = principal.organizationId;
+    claims.iat = Math.floor(Date.now() / 1000);
+    claims.exp = expiresAt;
+    return this.sign(claims, this.appKey);
+  }
+
+  /** Verifies a notification token (app key only) and returns its album and organization. */
+  async verifyNotificationToken(token: string | undefined): Promise<{ organizationId: string; albumId: string; userId: string | null }> {
+    if (!token || token.length > this.maxLength) throw new AccessDenied('no notification token');
+    const claims = await this.verify(token, this.appKey, true);
+    const { album_id: albumId, organization_id: organizationId } = claims;
+    if (typeof albumId !== 'string' || typeof organizationId !== 'string' || !UUID.test(organizationId)) {
+      throw new AccessDenied('not a notification token');
+    }
+    const userId = typeof claims.user_id === 'string' && UUID.test(claims.user_id) ? claims.user_id : null;
+    return { organizationId, albumId, userId };
+  }
+
+  sign(claims: TokenClaims, key: Uint8Array = this.appKey): Promise<string> {
+    return new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg: 'HS256' }).sign(key);
+  }
+
+  private async verify(token: string, key: Uint8Array, requireExp: boolean): Promise<TokenClaims> {
+    let payload: TokenClaims;
+    try {
+      ({ payload } = await jwtVerify<TokenClaims>(token, key, {
+        algorithms: ['HS256'],
+        ...(requireExp ? { requiredClaims: ['exp'] } : {}),
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError || error instanceof TypeError) throw new AccessDenied(`invalid token: ${(error as Error).message}`);
+      throw error;
+    }
+    if (payload.iat !== undefined && payload.iat > Math.floor(Date.now() / 1000) + IAT_SKEW_SECONDS) {
+      throw new AccessDenied('token issued in the future');
+    }
+    return payload;
+  }
+
+  private principal(kind: Principal['kind'], organizationId: string, claims: TokenClaims): Principal {
+    const abilities = claims.abilities && typeof claims.abilities === 'object' && !Array.isArray(claims.abilities) ? claims.abilities : {};
+    return {
+      kind,
+      organizationId,
+      userId: kind === 'user' ? (claims.user_id as string).toLowerCase() : null,
+      secretId: kind === 'integrator' ? (claims.iss as string).toLowerCase() : null,
+      admin: claims.admin === true,
+      abilities,
+    };
+  }
+}

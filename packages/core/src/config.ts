@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Where the images live: a Cloudinary account (or the local Cloudinary-compatible server). */
+const cloudinarySchema = z.object({
+  cloudName: z.string().min(1).regex(/^[\w-]+$/, 'letters, digits, "_" and "-" only'),
+  apiKey: z.string().min(1),
+  apiSecret: z.string().min(1),
+  /** Base of the upload API (`<uploadPrefix>/v1_1/<cloud>/auto/upload`). */
+  uploadPrefix: z.string().url().default('https://api.cloudinary.com'),
+  /** Base of delivery URLs (`<deliveryPrefix>/<cloud>/image/authenticated/...`). */
+  deliveryPrefix: z.string().url().default('https://res.cloudinary.com'),
+});
+
+const limitsSchema = z
+  .object({
+    /** Largest request body accepted, in bytes. */
+    bodyBytes: z.number().int().positive().default(1024 * 1024),
+    /** Deepest nesting of form keys / JSON objects. */
+    depth: z.number().int().positive().max(64).default(12),
+    /** Longest array, and most keys in one object. */
+    arrayLength: z.number().int().positive().default(1000),
+    /** Most form parameters in one body. */
+    parameters: z.number().int().positive().default(10000),
+    /** Most ids in one `image_syncs` request. */
+    syncIds: z.number().int().positive().default(500),
+    /** Largest page of `GET /albums/:id/images`. */
+    pageSize: z.number().int().positive().default(100),
+    /** Longest token accepted, in characters. */
+    tokenLength: z.number().int().positive().default(8192),
+  })
+  .default({} as never);
+
+export const configSchema = z.object({
+  /** Key of the tokens the server issues (HS256). */
+  secret: z.string().min(16, 'must be at least 16 characters'),
+  /** PostgreSQL connection string; absent: embedded PGlite in `dataDir`. */
+  databaseUrl: z.string().min(1).optional(),
+  /** Folder of the embedded database (PGlite) when there is no `databaseUrl`; absent: in memory. */
+  dataDir: z.string().min(1).optional(),
+  cloudinary: cloudinarySchema,
+  /** Public base URL of the mounted API (e.g. `https://app.example.com/api/v1`): base of `notification_url`. */
+  publicUrl: z.string().url(),
+  /** Mount prefix that the handler strips from incoming paths. */
+  basePath: z.string().regex(/^(\/[\w.-]+)*$/).default('/api/v1'),
+  /** Prefix of thumbnail URLs while an image is not processed yet. */
+  placeholderPrefix: z.string().default('/assets/blank.jpg#'),
+  /** Image proxy used for `external_urls.mini/large/full`. */
+  proxy: z
+    .object({
+      url: z.string().url().default('https://sharinpix-proxy-dev.herokuapp.com'),
+      /** Key of the short `s` signature; absent: derived from `secret`. */
+      secret: z.string().min(16).optional(),
+    })
+    .default({} as never),
+  /** Lifetime of an upload form (and of its `timestamp`), in seconds. */
+  uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+  /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. */
+  notificationMaxAgeSeconds: z.number().int().positive().default(2 * 3600),
+  /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. */
+  verifyUploadSignatures: z.boolean().default(true),
+  limits: limitsSchema,
+});
+
+export type AlbumkitConfigInput = z.input<typeof configSchema>;
+export type AlbumkitConfig = z.output<typeof configSchema>;
+export type Limits = AlbumkitConfig['limits'];
+
+/** Validates a configuration object; the error names every setting that is wrong. */
+export function parseConfig(input: AlbumkitConfigInput): AlbumkitConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`Invalid albumkit configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/**
+ * `cloudinary://<key>:<secret>@<cloud>[?upload_prefix=<url>&delivery_prefix=<url>]`, the format
+ * Cloudinary's SDKs read, plus `delivery_prefix` for the local server.
+ */
+export function parseCloudinaryUrl(value: string): AlbumkitConfigInput['cloudinary'] {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('CLOUDINARY_URL: not a URL (expected cloudinary://<api_key>:<api_secret>@<cloud_name>)');
+  }
+  if (url.protocol !== 'cloudinary:' || !url.username || !url.password || !url.hostname) {
+    throw new ConfigError('CLOUDINARY_URL: expected cloudinary://<api_key>:<api_secret>@<cloud_name>');
+  }
+  const uploadPrefix = url.searchParams.get('upload_prefix') ?? undefined;
+  const deliveryPrefix = url.searchParams.get('delivery_prefix') ?? undefined;
+  return {
+    cloudName: decodeURIComponent(url.hostname),
+    apiKey: decodeURIComponent(url.username),
+    apiSecret: decodeURIComponent(url.password),
+    ...(uploadPrefix ? { uploadPrefix } : {}),
+    ...(deliveryPrefix ? { deliveryPrefix } : {}),
+  };
+}
+
+export interface EnvConfig {
+  config: AlbumkitConfig;
+  port: number;
+  redisUrl: string | undefined;
+}
+
+/**
+ * Reads `PORT`, `DATABASE_URL`, `REDIS_URL`, `ALBUMKIT_SECRET`, `CLOUDINARY_URL`,
+ * `ALBUMKIT_PUBLIC_URL` (and `ALBUMKIT_DATA_DIR`). Every error names its variable.
+ */
+export function configFromEnv(env: Record<string, string | undefined> = process.env, defaults: Partial<AlbumkitConfigInput> = {}): EnvConfig {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) problems.push(`${name} is required`);
+    return value ?? '';
+  };
+
+  const portText = env.PORT ?? '3000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT: "${portText}" is not a port number`);
+
+  const secret = required('ALBUMKIT_SECRET');
+  if (secret && secret.length < 16) problems.push('ALBUMKIT_SECRET must be at least 16 characters');
+
+  let cloudinary: AlbumkitConfigInput['cloudinary'] | undefined;
+  const cloudinaryUrl = required('CLOUDINARY_URL');
+  if (cloudinaryUrl) {
+    try {
+      cloudinary = parseCloudinaryUrl(cloudinaryUrl);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+
+  const publicUrl = env.ALBUMKIT_PUBLIC_URL ?? `http://localhost:${port}/api/v1`;
+  if (!URL.canParse(publicUrl)) problems.push(`ALBUMKIT_PUBLIC_URL: "${publicUrl}" is not a URL`);
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`);
+  }
+  const config = parseConfig({
+    ...defaults,
+    secret,
+    cloudinary: cloudinary!,
+    publicUrl,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    dataDir: env.ALBUMKIT_DATA_DIR || defaults.dataDir || (databaseUrl ? undefined : '.data/pglite'),
+  });
+  return { config, port, redisUrl };
+}

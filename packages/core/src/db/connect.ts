@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export type DialectName = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** PostgreSQL connection string (`pg`). Absent: embedded PGlite. */
+  url?: string;
+  /** PGlite data folder; absent: in memory. */
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+/**
+ * One factory, two dialects with the same migrations: PostgreSQL through `pg` when a connection
+ * string is given, PGlite (real Postgres compiled to WebAssembly) when none is.
+ */
+export async function connectDatabase(options: ConnectOptions = {}): Promise<DatabaseHandle> {
+  if (options.url) {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // Fail fast (then 503) instead of queueing requests forever while the server is down.
+      connectionTimeoutMillis: 5000,
+    });
+    // An idle client losing its server must not crash the host process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  await pglite.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, dialect: 'pglite', close: () => db.destroy() };
+}

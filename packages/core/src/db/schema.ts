@@ -1,0 +1,125 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as one interface: every query is checked against it. JSON columns use `json`
+ * (not `jsonb`) on purpose: `json` keeps the key order and number spelling of what was posted,
+ * which the API returns as is (`infos`).
+ */
+
+export type Json = unknown;
+/** A `json` column: read as parsed JSON, written as JSON text. */
+export type JsonColumn = ColumnType<Json, string, string>;
+export type NullableJsonColumn = ColumnType<Json | null, string | null, string | null>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UserTable {
+  id: string;
+  organization_id: string;
+  /** Salesforce id of the user, when the organization syncs with Salesforce. */
+  sfid: string | null;
+  email: string | null;
+  name: string | null;
+  created_at: Timestamp;
+}
+
+export interface OrganizationSecretTable {
+  /** The `iss` of the tokens an integrator signs with this secret. */
+  id: string;
+  organization_id: string;
+  secret: string;
+  description: string | null;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface AlbumTable {
+  organization_id: string;
+  /** A UUID, or an external id such as a Salesforce record id; unique per organization. */
+  id: string;
+  images_count: Generated<number>;
+  views_count: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ImageTable {
+  id: string;
+  organization_id: string;
+  album_id: string;
+  user_id: string | null;
+  /** `<public_id>@<version>` of the Cloudinary upload; null for duplicates. Unique per organization. */
+  upload_key: string | null;
+  cloudinary_public_id: string;
+  cloudinary_version: string;
+  cloudinary_type: string;
+  infos: JsonColumn;
+  exifs: JsonColumn;
+  metadatas: JsonColumn;
+  gps: NullableJsonColumn;
+  gps_ip: NullableJsonColumn;
+  gps_exifs: NullableJsonColumn;
+  gps_html: NullableJsonColumn;
+  taken_at: Date | null;
+  width: number;
+  height: number;
+  rotation: Generated<number>;
+  crop_x: Generated<number>;
+  crop_y: Generated<number>;
+  crop_w: Generated<number>;
+  crop_h: Generated<number>;
+  original_width: number;
+  original_height: number;
+  filename: string | null;
+  format: string | null;
+  title: string | null;
+  description: string | null;
+  page: Generated<number>;
+  group_id: string | null;
+  color: Generated<string>;
+  processed: Generated<boolean>;
+  processing_error: string | null;
+  /** When an "upload done" event listed this image; null until then. */
+  reported_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ImageTagTable {
+  image_id: string;
+  name: string;
+}
+
+export interface EventTable {
+  id: string;
+  organization_id: string;
+  album_id: string | null;
+  type: string;
+  payload: JsonColumn;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  users: UserTable;
+  organization_secrets: OrganizationSecretTable;
+  albums: AlbumTable;
+  images: ImageTable;
+  image_tags: ImageTagTable;
+  events: EventTable;
+}
+
+export type Organization = Selectable<OrganizationTable>;
+export type User = Selectable<UserTable>;
+export type OrganizationSecret = Selectable<OrganizationSecretTable>;
+export type Album = Selectable<AlbumTable>;
+export type Image = Selectable<ImageTable>;
+export type NewImage = Insertable<ImageTable>;
+export type ImageUpdate = Updateable<ImageTable>;
+export type AlbumEvent = Selectable<EventTable>;

@@ -1,0 +1,58 @@
+/**
+ * Domain errors carry the HTTP status they map to. The handler turns them into responses in
+ * one place (`http/handler.ts`); anything else that escapes is an unexpected 500.
+ */
+export class AlbumkitError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Missing, invalid or insufficient credentials: 401 with an empty body and `X-message`. */
+export class AccessDenied extends AlbumkitError {
+  constructor(readonly reason = 'access denied') {
+    super(401, 'access_denied', 'Access denied');
+  }
+}
+
+export class NotFound extends AlbumkitError {
+  constructor(what: string) {
+    super(404, 'not_found', `${what} not found`);
+  }
+}
+
+export class BadRequest extends AlbumkitError {
+  constructor(message: string, details?: unknown) {
+    super(400, 'bad_request', message, details);
+  }
+}
+
+export class PayloadTooLarge extends AlbumkitError {
+  constructor(message: string) {
+    super(413, 'payload_too_large', message);
+  }
+}
+
+export class UnsupportedMediaType extends AlbumkitError {
+  constructor(contentType: string) {
+    super(415, 'unsupported_media_type', `Unsupported content type: ${contentType}`);
+  }
+}
+
+/** A dependency (database, queue) is unreachable: the client may retry later. */
+export class ServiceUnavailable extends AlbumkitError {
+  constructor(message = 'Service temporarily unavailable') {
+    super(503, 'service_unavailable', message);
+  }
+}
+
+/** Configuration that cannot work: thrown at start-up, naming the setting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -1,0 +1,234 @@
+import type { Principal } from '../auth/abilities.js';
+import { tokenFromAuthorization, type Authenticated, type Tokens } from '../auth/tokens.js';
+import type { AlbumkitConfig } from '../config.js';
+import type { Album } from '../db/schema.js';
+import { AccessDenied, AlbumkitError, BadRequest, ServiceUnavailable } from '../errors.js';
+import { serializeAlbum } from '../serializers/album.js';
+import type { ImageSerializer } from '../serializers/image.js';
+import type { AlbumService } from '../services/albums.js';
+import type { ImageService } from '../services/images.js';
+import type { NotificationService } from '../services/notifications.js';
+import { parseBody, parseQuery, type Parsed } from './body.js';
+import { BASE_HEADERS, isUnavailable, requestIdFrom } from './responses.js';
+import { Router } from './router.js';
+import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './types.js';
+
+export interface Logger {
+  error(object: unknown, message?: string): void;
+  warn(object: unknown, message?: string): void;
+}
+
+export interface HandlerDeps {
+  config: AlbumkitConfig;
+  tokens: Tokens;
+  albums: AlbumService;
+  images: ImageService;
+  notifications: NotificationService;
+  imageSerializer: ImageSerializer;
+  logger: Logger;
+}
+
+interface Context {
+  request: CoreRequest;
+  headers: Map<string, string>;
+  params: Record<string, string>;
+  query: () => Parsed;
+  body: () => Parsed;
+  principal: Principal;
+}
+
+interface Result {
+  status: number;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Route {
+  /** `token`: needs an API token; `none`: the route checks its own credentials. */
+  auth: 'token' | 'none';
+  run(ctx: Context): Promise<Result>;
+}
+
+function headerMap(headers: Record<string, HeaderValue>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    map.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
+  }
+  return map;
+}
+
+function stringParam(value: unknown, name: string, max = 255): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > max) throw new BadRequest(`${name}: a string of at most ${max} characters is expected`);
+  return value;
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new BadRequest('malformed path');
+  }
+}
+
+/** The one framework-agnostic handler: routing, authentication, error mapping and headers. */
+export function createHandler(deps: HandlerDeps): CoreHandler {
+  const { config, tokens, albums, images, notifications, imageSerializer } = deps;
+  const limits = config.limits;
+
+  const albumJson = async (principal: Principal, album: Album) =>
+    serializeAlbum(album, await albums.uploadForm(principal, album));
+
+  const router = new Router<Route>()
+    .add('POST', '/albums', {
+      auth: 'token',
+      async run({ principal }) {
+        return { status: 200, json: await albumJson(principal, await albums.create(principal)) };
+      },
+    })
+    .add('GET', '/albums/:id', {
+      auth: 'token',
+      async run({ principal, params }) {
+        return { status: 200, json: await albumJson(principal, await albums.open(principal, decodeSegment(params.id!))) };
+      },
+    })
+    .add('POST', '/albums/:id/upload_done', {
+      auth: 'token',
+      async run({ principal, params, body }) {
+        const platform = stringParam(body().platform, 'platform', 64) ?? 'web';
+        const album = await albums.uploadDone(principal, decodeSegment(params.id!), platform);
+        return { status: 200, json: await albumJson(principal, album) };
+      },
+    })
+    .add('POST', '/albums/:id/images', {
+      auth: 'token',
+      async run({ principal, params, body }) {
+        const { cloudinary, metadatas } = body();
+        const image = await images.upload(principal, decodeSegment(params.id!), cloudinary, metadatas);
+        return { status: 200, json: imageSerializer.serialize(image) };
+      },
+    })
+    .add('GET', '/albums/:id/images', {
+      auth: 'token',
+      async run({ principal, params, query }) {
+        const q = query();
+        const limitText = stringParam(q.limit, 'limit', 6);
+        const limit = limitText === undefined ? 50 : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > limits.pageSize) {
+          throw new BadRequest(`limit: an integer from 1 to ${limits.pageSize} is expected`);
+        }
+        const page = await images.list(principal, decodeSegment(params.id!), limit, stringParam(q.cursor, 'cursor', 512));
+        return {
+          status: 200,
+          json: page.images.map((image) => imageSerializer.serialize(image)),
+          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
+        };
+      },
+    })
+    .add('GET', '/images/:id', {
+      auth: 'token',
+      async run({ principal, params }) {
+        return { status: 200, json: imageSerializer.serialize(await images.get(principal, decodeSegment(params.id!))) };
+      },
+    })
+    .add('POST', '/images/:id/duplicate', {
+      auth: 'token',
+      async run({ principal, params }) {
+        return { status: 200, json: imageSerializer.serialize(await images.duplicate(principal, decodeSegment(params.id!))) };
+      },
+    })
+    .add('GET', '/image_syncs', {
+      auth: 'token',
+      async run({ principal, query }) {
+        const raw = query().ids ?? [];
+        const ids = typeof raw === 'string' ? [raw] : raw;
+        if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new BadRequest('ids: a list of image ids is expected');
+        if (ids.length > limits.syncIds) throw new BadRequest(`ids: at most ${limits.syncIds} ids per request`);
+        const entries = await images.syncs(principal, ids as string[]);
+        return { status: 200, json: entries.map(({ image, tagNames }) => imageSerializer.serializeSync(image, tagNames, image.user_sfid)) };
+      },
+    })
+    .add('POST', '/cloudinary', {
+      auth: 'none',
+      async run({ request, headers, query }) {
+        if (request.rawBody === undefined) throw new BadRequest('notification: the raw request body is required to check its signature');
+        const raw = typeof request.rawBody === 'string' ? Buffer.from(request.rawBody) : request.rawBody;
+        if (raw.byteLength > limits.bodyBytes) throw new AlbumkitError(413, 'payload_too_large', 'notification body too large');
+        await notifications.accept({
+          token: stringParam(query().token, 'token', limits.tokenLength),
+          rawBody: raw,
+          timestamp: headers.get('x-cld-timestamp'),
+          signature: headers.get('x-cld-signature'),
+        });
+        return { status: 201 };
+      },
+    });
+
+  const basePath = config.basePath;
+
+  return async function handle(request: CoreRequest): Promise<CoreResponse> {
+    const started = performance.now();
+    const headers = headerMap(request.headers);
+    const requestId = requestIdFrom(headers.get('x-request-id'));
+    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse => ({
+      status,
+      body,
+      headers: {
+        ...BASE_HEADERS,
+        ...extra,
+        'Content-Length': String(Buffer.byteLength(body)),
+        'X-Request-Id': requestId,
+        'X-Runtime': ((performance.now() - started) / 1000).toFixed(6),
+      },
+    });
+
+    try {
+      let path = request.path;
+      let rawQuery = request.query;
+      const q = path.indexOf('?');
+      if (q >= 0) {
+        if (rawQuery === undefined) rawQuery = path.slice(q + 1);
+        path = path.slice(0, q);
+      }
+      if (basePath && (path === basePath || path.startsWith(basePath + '/'))) path = path.slice(basePath.length);
+      if (path.length > 2048) throw new BadRequest('path too long');
+
+      const method = request.method.toUpperCase();
+      const match = router.match(method, path);
+      if (match === undefined) return finish(404, JSON.stringify({ error: 'not_found', message: 'No such endpoint' }));
+      if (match === 'methodMismatch') return finish(405, JSON.stringify({ error: 'method_not_allowed', message: `${method} is not allowed here` }));
+
+      let queryCache: Parsed | undefined;
+      let bodyCache: Parsed | undefined;
+      const ctx: Omit<Context, 'principal'> = {
+        request,
+        headers,
+        params: match.params,
+        query: () => (queryCache ??= parseQuery(rawQuery, limits)),
+        body: () => (bodyCache ??= parseBody(request.rawBody, request.body, headers.get('content-type'), limits)),
+      };
+
+      let auth: Authenticated | undefined;
+      if (match.route.auth === 'token') {
+        auth = await tokens.authenticate(tokenFromAuthorization(headers.get('authorization')));
+      }
+      const result = await match.route.run({ ...ctx, principal: auth?.principal as Principal });
+      const extra: Record<string, string> = { ...result.headers };
+      if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = await tokens.renew(auth);
+      return finish(result.status, result.json === undefined ? '' : JSON.stringify(result.json), extra);
+    } catch (error) {
+      if (error instanceof AccessDenied) return finish(401, '', { 'X-message': 'Access denied' });
+      if (error instanceof AlbumkitError) {
+        return finish(error.status, JSON.stringify({ error: error.code, message: error.message }));
+      }
+      if (isUnavailable(error)) {
+        const unavailable = new ServiceUnavailable();
+        deps.logger.warn({ err: error, requestId }, 'dependency unavailable');
+        return finish(503, JSON.stringify({ error: unavailable.code, message: unavailable.message }), { 'Retry-After': '5' });
+      }
+      deps.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'unexpected error');
+      return finish(500, JSON.stringify({ error: 'internal_error', message: 'Internal error', request_id: requestId }));
+    }
+  };
+}

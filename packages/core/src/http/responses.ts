@@ -1,0 +1,32 @@
+/** Headers every albumkit response carries, as the API has always sent them. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-cache, no-store',
+  Pragma: 'no-cache',
+  Expires: 'Fri, 01 Jan 1990 00:00:00 GMT',
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'X-XSS-Protection': '1; mode=block',
+  'X-Download-Options': 'noopen',
+  'X-Permitted-Cross-Domain-Policies': 'none',
+  'Referrer-Policy': 'origin-when-cross-origin, strict-origin-when-cross-origin',
+  Vary: 'Accept-Encoding',
+});
+
+const REQUEST_ID = /^[\w.\-:]{1,200}$/;
+
+/** The caller's `X-Request-Id` when it is sane, else a fresh one. */
+export function requestIdFrom(given: string | undefined): string {
+  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/** Errors meaning a dependency is down (connection refused, server restarting): the client should retry. */
+export function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)$/.test(code) || /^(08|57P)/.test(code))) {
+    return true;
+  }
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}

@@ -1,0 +1,29 @@
+export { createAlbumkit, type Albumkit, type AlbumkitOptions } from './albumkit.js';
+export { parseConfig, configFromEnv, parseCloudinaryUrl, type AlbumkitConfig, type AlbumkitConfigInput, type EnvConfig } from './config.js';
+export * from './errors.js';
+export type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './http/types.js';
+export { connectDatabase, type DatabaseHandle, type ConnectOptions, type DialectName } from './db/connect.js';
+export { migrateToLatest } from './db/migrate.js';
+export type * from './db/schema.js';
+export { Tokens, tokenFromAuthorization, TOKEN_TTL_SECONDS, type TokenClaims, type Authenticated } from './auth/tokens.js';
+export { ABILITIES, can, type Ability, type Abilities, type Principal } from './auth/abilities.js';
+export {
+  deliverySignature,
+  apiSignature,
+  apiStringToSign,
+  verifyNotificationSignature,
+  signNotification,
+  verifyUploadResultSignature,
+  proxySignature,
+  safeEqual,
+} from './cloudinary/signing.js';
+export { DeliveryUrlSigner, ProxyUrlSigner, slugify, type AssetRef } from './cloudinary/urls.js';
+export { ImageSerializer, RENDITIONS, formatTime, type ImageJson } from './serializers/image.js';
+export type { AlbumJson, UploadForm } from './serializers/album.js';
+export { takenAtFromExif } from './domain/exif-time.js';
+export { toLatLng, chooseGps, type LatLng } from './domain/gps.js';
+export type { JobPort, NotificationJob } from './jobs/port.js';
+export { notificationJobId } from './jobs/port.js';
+export { InProcessJobs, isUnrecoverable } from './jobs/in-process.js';
+export type { EventMap, EventName, UploadDonePayload } from './events/bus.js';
+export type { IssuedSecret } from './services/setup.js';

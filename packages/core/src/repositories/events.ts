@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { AlbumEvent, Database } from '../db/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The record of every event albumkit emitted (delivery is the worker's concern). */
+export class EventRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  record(organizationId: string, albumId: string | null, type: string, payload: unknown, db: Db = this.db): Promise<AlbumEvent> {
+    return db
+      .insertInto('events')
+      .values({ id: randomUUID(), organization_id: organizationId, album_id: albumId, type, payload: JSON.stringify(payload) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  list(organizationId: string, albumId?: string): Promise<AlbumEvent[]> {
+    let query = this.db.selectFrom('events').selectAll().where('organization_id', '=', organizationId);
+    if (albumId !== undefined) query = query.where('album_id', '=', albumId);
+    return query.orderBy('created_at').execute();
+  }
+}

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import type { DeliveryUrlSigner, ProxyUrlSigner, AssetRef } from '../cloudinary/urls.js';
+import type { Image } from '../db/schema.js';
+
+/** Transformations of the renditions, exactly as the API has always emitted them. */
+const AUTO = 'fl_attachment/dpr_auto,q_auto,f_auto';
+const FIT_1920 = 'c_fit,h_1920,w_1920';
+export const RENDITIONS = {
+  original: AUTO,
+  full: `${FIT_1920}/${AUTO}`,
+  large: `${FIT_1920}/c_fill,h_200,w_200/${AUTO}`,
+  mini: `${FIT_1920}/c_fill,h_100,w_100/${AUTO}`,
+  download: 'fl_attachment',
+  fit300: 'c_fit,w_300',
+  fit2000: 'c_fit,h_2000,w_2000',
+} as const;
+
+export interface Thumbnails {
+  original: string;
+  full_no_sharinpix: string;
+  full: string;
+  large: string;
+  mini: string;
+}
+
+/** The image JSON, keys in the order clients have always received them. */
+export interface ImageJson {
+  id: string;
+  public_id: string;
+  infos: unknown;
+  exifs: unknown;
+  gps: unknown;
+  gps_ip: unknown;
+  gps_exifs: unknown;
+  gps_html: unknown;
+  created_at: string;
+  updated_at: string;
+  taken_at: string | null;
+  width: number;
+  height: number;
+  rotation: number;
+  crop_x: number;
+  crop_y: number;
+  crop_w: number;
+  crop_h: number;
+  metadatas: unknown;
+  original_url: string;
+  original_width: number;
+  original_height: number;
+  external_urls: { fill100: string; fit2000: string; mini: string; large: string; full: string };
+  filename: string | null;
+  format: string | null;
+  title: string | null;
+  description: string | null;
+  page: number;
+  group_id: string | null;
+  color: string;
+  size: unknown;
+  processed: boolean;
+  processing_error: string | null;
+  album_id: string;
+  tag_names?: string[];
+  user_sfid?: string | null;
+  thumbnails: Thumbnails;
+}
+
+/** `2018-01-01T08:00:00.000+00:00`: milliseconds and an explicit offset, as the API always wrote times. */
+export function formatTime(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+/** Rotation and crop the user applied, as a transformation prefix of every edited rendition. */
+function editPrefix(image: Image): string {
+  let prefix = '';
+  if (image.crop_w > 0 && image.crop_h > 0) {
+    prefix += `c_crop,h_${image.crop_h},w_${image.crop_w},x_${image.crop_x},y_${image.crop_y}/`;
+  }
+  if (image.rotation) prefix += `a_${image.rotation}/`;
+  return prefix;
+}
+
+export class ImageSerializer {
+  constructor(
+    private readonly delivery: DeliveryUrlSigner,
+    private readonly proxy: ProxyUrlSigner,
+    private readonly placeholder: string,
+  ) {}
+
+  serialize(image: Image): ImageJson {
+    return this.build(image, undefined);
+  }
+
+  /** The image-sync payload: the image JSON plus `tag_names` and `user_sfid`. */
+  serializeSync(image: Image, tagNames: string[], userSfid: string | null): ImageJson {
+    return this.build(image, { tag_names: tagNames, user_sfid: userSfid });
+  }
+
+  private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {
+    const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
+    const edit = editPrefix(image);
+    const pending = image.processed ? '' : this.placeholder;
+    const sign = (transformation: string) => this.delivery.url(asset, transformation);
+
+    const full = sign(edit + RENDITIONS.full);
+    const infos = image.infos as Record<string, unknown> | null;
+    const proxyName = image.filename ?? 'image';
+    const proxyFormat = image.format ?? 'jpg';
+    const proxied = (kind: string, transformation: string) =>
+      this.proxy.url(proxyName, proxyFormat, `/images/${image.id}/thumbnails/${kind}-${renditionHash(asset, transformation)}.jpg`);
+
+    const thumbnails: Thumbnails = {
+      original: pending + sign(edit + RENDITIONS.original),
+      full_no_sharinpix: pending + full,
+      full: pending + full,
+      large: pending + sign(edit + RENDITIONS.large),
+      mini: pending + sign(edit + RENDITIONS.mini),
+    };
+    const json: Omit<ImageJson, 'thumbnails'> = {
+      id: image.id,
+      public_id: image.id,
+      infos: image.infos,
+      exifs: image.exifs,
+      gps: image.gps,
+      gps_ip: image.gps_ip,
+      gps_exifs: image.gps_exifs,
+      gps_html: image.gps_html,
+      created_at: formatTime(image.created_at),
+      updated_at: formatTime(image.updated_at),
+      taken_at: image.taken_at ? formatTime(image.taken_at) : null,
+      width: image.width,
+      height: image.height,
+      rotation: image.rotation,
+      crop_x: image.crop_x,
+      crop_y: image.crop_y,
+      crop_w: image.crop_w,
+      crop_h: image.crop_h,
+      metadatas: image.metadatas,
+      original_url: sign(RENDITIONS.download),
+      original_width: image.original_width,
+      original_height: image.original_height,
+      external_urls: {
+        fill100: pending + sign(edit + RENDITIONS.fit300),
+        fit2000: pending + sign(edit + RENDITIONS.fit2000),
+        mini: proxied('mini', edit + RENDITIONS.mini),
+        large: proxied('thumbnail', edit + RENDITIONS.large),
+        full: proxied('full', edit + RENDITIONS.full),
+      },
+      filename: image.filename,
+      format: image.format,
+      title: image.title,
+      description: image.description,
+      page: image.page,
+      group_id: image.group_id,
+      color: image.color,
+      size: infos && typeof infos === 'object' && 'bytes' in infos ? infos.bytes : null,
+      processed: image.processed,
+      processing_error: image.processing_error,
+      album_id: image.album_id,
+    };
+    // `thumbnails` stays the last key, after the sync fields.
+    return sync ? { ...json, ...sync, thumbnails } : { ...json, thumbnails };
+  }
+}
+
+/** A short, stable name for a rendition: changes when the asset or its edit changes (cache busting). */
+function renditionHash(asset: AssetRef, transformation: string): string {
+  return createHash('sha1').update(`${transformation}/v${asset.version}/${asset.publicId}`).digest('hex').slice(0, 11);
+}

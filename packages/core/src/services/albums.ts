@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { can, canRead, hasAnyAbility, isMember, type Principal } from '../auth/abilities.js';
+import type { Tokens } from '../auth/tokens.js';
+import { apiSignature } from '../cloudinary/signing.js';
+import type { AlbumkitConfig } from '../config.js';
+import type { Album, Database } from '../db/schema.js';
+import { AccessDenied, BadRequest, NotFound } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { AlbumRepository } from '../repositories/albums.js';
+import type { EventRepository } from '../repositories/events.js';
+import type { ImageRepository } from '../repositories/images.js';
+import type { UploadForm } from '../serializers/album.js';
+
+/** Most image ids in one "upload done" event; more images, more events. */
+export const UPLOAD_DONE_BATCH = 50;
+const ALBUM_ID = /^[\w\-.:]{1,255}$/;
+
+export function checkAlbumId(id: string): string {
+  if (!ALBUM_ID.test(id)) throw new BadRequest('album id: 1 to 255 letters, digits, "_", "-", "." or ":"');
+  return id;
+}
+
+export interface AlbumServiceDeps {
+  db: Kysely<Database>;
+  albums: AlbumRepository;
+  images: ImageRepository;
+  events: EventRepository;
+  tokens: Tokens;
+  bus: EventBus;
+  config: AlbumkitConfig;
+}
+
+/** Rules of albums: who may open or create one, its upload form, and "upload done". */
+export class AlbumService {
+  private readonly uploadUrl: string;
+  private readonly notificationBase: string;
+
+  constructor(private readonly deps: AlbumServiceDeps) {
+    const { cloudinary, publicUrl } = deps.config;
+    this.uploadUrl = `${cloudinary.uploadPrefix.replace(/\/+$/, '')}/v1_1/${cloudinary.cloudName}/auto/upload`;
+    this.notificationBase = `${publicUrl.replace(/\/+$/, '')}/cloudinary?token=`;
+  }
+
+  /** A new album with a fresh UUID: members of the organization and admins. */
+  async create(principal: Principal): Promise<Album> {
+    if (!isMember(principal)) throw new AccessDenied('only members create albums');
+    const album = await this.deps.albums.create(principal.organizationId, randomUUID());
+    if (!album) throw new Error('album id collision');
+    return album;
+  }
+
+  /** The album; created on first use when the token grants an ability on it. */
+  async open(principal: Principal, id: string): Promise<Album> {
+    checkAlbumId(id);
+    if (!canRead(principal, id, 'see')) throw new AccessDenied('no ability on album');
+    const album = await this.deps.albums.find(principal.organizationId, id);
+    if (album) return album;
+    if (!hasAnyAbility(principal, id)) throw new NotFound('Album');
+    return this.deps.albums.findOrCreate(principal.organizationId, id);
+  }
+
+  /** The signed direct-upload form of the album, valid for `uploadFormTtlSeconds`. */
+  async uploadForm(principal: Principal, album: Album, now = Math.floor(Date.now() / 1000)): Promise<UploadForm> {
+    const { cloudinary, uploadFormTtlSeconds } = this.deps.config;
+    const expiresAt = now + uploadFormTtlSeconds;
+    // The notification token outlives the form by a day so that Cloudinary's retries still verify.
+    const token = await this.deps.tokens.issueNotificationToken(principal, album.id, expiresAt + 24 * 3600);
+    const signed = {
+      colors: 1,
+      faces: 1,
+      image_metadata: 1,
+      notification_url: this.notificationBase + token,
+      phash: 1,
+      tags: album.id,
+      timestamp: expiresAt,
+      type: 'authenticated',
+    } as const;
+    return {
+      url: this.uploadUrl,
+      expires_at: expiresAt,
+      name: album.id,
+      id: `${album.organization_id}-${album.id}`,
+      params: { ...signed, signature: apiSignature(signed, cloudinary.apiSecret), api_key: cloudinary.apiKey },
+      test_url: '/upload_test',
+    };
+  }
+
+  /**
+   * Records that the client finished a batch: one "upload done" event per 50 images uploaded
+   * since the album's previous one (one event when there were none), then returns the album.
+   */
+  async uploadDone(principal: Principal, id: string, platform: string): Promise<Album> {
+    checkAlbumId(id);
+    if (!can(principal, id, 'image_upload')) throw new AccessDenied('image_upload needed');
+    const { db, albums, images, events, bus } = this.deps;
+    const { album, payloads } = await db.transaction().execute(async (trx) => {
+      const album = await albums.findOrCreate(principal.organizationId, id, trx);
+      const ids = await images.takeUnreported(principal.organizationId, id, trx);
+      const payloads = [];
+      for (let i = 0; i === 0 || i < ids.length; i += UPLOAD_DONE_BATCH) {
+        const batch = ids.slice(i, i + UPLOAD_DONE_BATCH);
+        const payload = { count: batch.length, platform, album_id: id, image_ids: batch };
+        await events.record(principal.organizationId, id, 'upload_done', payload, trx);
+        payloads.push(payload);
+      }
+      return { album, payloads };
+    });
+    for (const payload of payloads) bus.emit('upload_done', { ...payload, organization_id: principal.organizationId });
+    return album;
+  }
+}

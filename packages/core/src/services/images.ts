@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { can, canRead, isMember, type Principal } from '../auth/abilities.js';
+import { verifyUploadResultSignature } from '../cloudinary/signing.js';
+import type { AlbumkitConfig } from '../config.js';
+import type { Database, Image } from '../db/schema.js';
+import { readUploadResult } from '../domain/upload-result.js';
+import { AccessDenied, BadRequest, NotFound } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { AlbumRepository } from '../repositories/albums.js';
+import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
+import { checkAlbumId } from './albums.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ImageServiceDeps {
+  db: Kysely<Database>;
+  albums: AlbumRepository;
+  images: ImageRepository;
+  bus: EventBus;
+  config: AlbumkitConfig;
+}
+
+/** Who an image is created for: the album's organization and, when known, the uploading user. */
+export interface UploadScope {
+  organizationId: string;
+  userId: string | null;
+}
+
+export interface ImagePage {
+  images: Image[];
+  next: string | null;
+}
+
+export interface SyncEntry {
+  image: SyncRow;
+  tagNames: string[];
+}
+
+/** Rules of images: creating one per upload, reading, listing, duplicating, syncing. */
+export class ImageService {
+  constructor(private readonly deps: ImageServiceDeps) {}
+
+  /** A client posts its upload result: needs `image_upload` on the album. */
+  async upload(principal: Principal, albumId: string, upload: unknown, metadatas: unknown): Promise<Image> {
+    checkAlbumId(albumId);
+    if (!can(principal, albumId, 'image_upload')) throw new AccessDenied('image_upload needed');
+    const { image } = await this.createFromUpload(
+      { organizationId: principal.organizationId, userId: principal.userId },
+      albumId,
+      upload,
+      metadatas,
+      { verifySignature: this.deps.config.verifyUploadSignatures },
+    );
+    return image;
+  }
+
+  /**
+   * The image of a Cloudinary upload, created once: the client's post and Cloudinary's
+   * notification both land here, and a unique index on (organization, upload) makes the second
+   * one return the first one's image.
+   */
+  async createFromUpload(
+    scope: UploadScope,
+    albumId: string,
+    upload: unknown,
+    metadatas: unknown,
+    options: { verifySignature: boolean },
+  ): Promise<{ image: Image; created: boolean }> {
+    const facts = readUploadResult(upload);
+    if (metadatas !== undefined && metadatas !== null && (typeof metadatas !== 'object' || Array.isArray(metadatas))) {
+      throw new BadRequest('metadatas: must be an object');
+    }
+    if (options.verifySignature) {
+      if (!facts.signature) throw new BadRequest('cloudinary.signature: required');
+      const ok = verifyUploadResultSignature(
+        { public_id: facts.publicId, version: facts.version, signature: facts.signature },
+        this.deps.config.cloudinary.apiSecret,
+      );
+      if (!ok) throw new BadRequest('cloudinary.signature: does not match this Cloudinary account');
+    }
+    const gpsHtml = facts.gpsHtml ? JSON.stringify(facts.gpsHtml) : null;
+    const { db, albums, images, bus } = this.deps;
+    const result = await db.transaction().execute(async (trx) => {
+      await albums.findOrCreate(scope.organizationId, albumId, trx);
+      const inserted = await images.insertIfAbsent(
+        {
+          id: randomUUID(),
+          organization_id: scope.organizationId,
+          album_id: albumId,
+          user_id: scope.userId,
+          upload_key: facts.uploadKey,
+          cloudinary_public_id: facts.publicId,
+          cloudinary_version: facts.version,
+          cloudinary_type: facts.type,
+          infos: JSON.stringify(upload),
+          exifs: JSON.stringify(facts.exifs),
+          metadatas: JSON.stringify(metadatas ?? {}),
+          gps: gpsHtml,
+          gps_html: gpsHtml,
+          gps_exifs: null,
+          gps_ip: null,
+          taken_at: facts.takenAt,
+          width: facts.width,
+          height: facts.height,
+          original_width: facts.width,
+          original_height: facts.height,
+          filename: facts.filename,
+          format: facts.format,
+          title: null,
+          description: null,
+          group_id: null,
+          processing_error: null,
+          reported_at: null,
+        },
+        trx,
+      );
+      if (inserted) {
+        await albums.incrementImages(scope.organizationId, albumId, trx);
+        return { image: inserted, created: true };
+      }
+      const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey, trx);
+      if (!existing) throw new Error('upload conflict without an existing image');
+      return { image: existing, created: false };
+    });
+    if (result.created) {
+      bus.emit('new_image', { organization_id: scope.organizationId, album_id: albumId, image_id: result.image.id });
+    }
+    return result;
+  }
+
+  /** One image: needs `image_list` on its album (members and admins of its organization may). */
+  async get(principal: Principal, id: string): Promise<Image> {
+    if (!UUID.test(id)) throw new NotFound('Image');
+    const image = await this.deps.images.find(principal.organizationId, id.toLowerCase());
+    if (!image) {
+      if (!isMember(principal)) throw new AccessDenied('no such image for this token');
+      throw new NotFound('Image');
+    }
+    if (!canRead(principal, image.album_id, 'image_list')) throw new AccessDenied('image_list needed');
+    return image;
+  }
+
+  /** A page of the album's images, oldest first; `cursor` is the `next` of the previous page. */
+  async list(principal: Principal, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
+    checkAlbumId(albumId);
+    if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await this.deps.images.listAlbum(principal.organizationId, albumId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { images: page, next: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+  }
+
+  /** A copy of the image in the same album: new id, `group_id` = the source's id. Needs `image_duplicate`. */
+  async duplicate(principal: Principal, id: string): Promise<Image> {
+    if (!UUID.test(id)) throw new NotFound('Image');
+    const { db, albums, images } = this.deps;
+    const source = await images.find(principal.organizationId, id.toLowerCase());
+    if (!source || !can(principal, source.album_id, 'image_duplicate')) {
+      if (!source && isMember(principal)) throw new NotFound('Image');
+      throw new AccessDenied('image_duplicate needed');
+    }
+    const now = new Date();
+    return db.transaction().execute(async (trx) => {
+      const copy = await images.insert(
+        {
+          ...source,
+          id: randomUUID(),
+          group_id: source.id,
+          upload_key: null,
+          infos: JSON.stringify(source.infos),
+          exifs: JSON.stringify(source.exifs),
+          metadatas: JSON.stringify(source.metadatas),
+          gps: jsonOrNull(source.gps),
+          gps_ip: jsonOrNull(source.gps_ip),
+          gps_exifs: jsonOrNull(source.gps_exifs),
+          gps_html: jsonOrNull(source.gps_html),
+          reported_at: now,
+          created_at: now,
+          updated_at: now,
+        },
+        trx,
+      );
+      await albums.incrementImages(principal.organizationId, source.album_id, trx);
+      return copy;
+    });
+  }
+
+  /**
+   * Sync payloads of the images the token may see among `ids`, in the order asked; unknown ids
+   * and ids of other organizations are left out.
+   */
+  async syncs(principal: Principal, ids: string[]): Promise<SyncEntry[]> {
+    const wanted = [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
+    const albumsAllowed = isMember(principal)
+      ? undefined
+      : Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_list') || can(principal, album, 'see'));
+    const rows = await this.deps.images.findForSync(principal.organizationId, wanted, albumsAllowed);
+    const tags = await this.deps.images.tagNames(rows.map((r) => r.id));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return wanted.flatMap((id) => {
+      const image = byId.get(id);
+      return image ? [{ image, tagNames: tags.get(id) ?? [] }] : [];
+    });
+  }
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function encodeCursor(cursor: ImagePageCursor): string {
+  return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
+}
+
+function decodeCursor(text: string): ImagePageCursor {
+  const [time, id] = Buffer.from(text, 'base64url').toString().split('|');
+  const createdAt = new Date(time ?? '');
+  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw new BadRequest('cursor: not a cursor this API returned');
+  return { createdAt, id };
+}

@@ -1,0 +1,77 @@
+import type { Tokens } from '../auth/tokens.js';
+import { verifyNotificationSignature } from '../cloudinary/signing.js';
+import type { AlbumkitConfig } from '../config.js';
+import { AccessDenied, BadRequest } from '../errors.js';
+import type { JobPort, NotificationJob } from '../jobs/port.js';
+import type { OrganizationRepository } from '../repositories/organizations.js';
+import type { ImageService } from './images.js';
+
+export interface NotificationServiceDeps {
+  tokens: Tokens;
+  organizations: OrganizationRepository;
+  images: ImageService;
+  jobs: () => JobPort;
+  config: AlbumkitConfig;
+}
+
+export interface IncomingNotification {
+  token: string | undefined;
+  rawBody: Uint8Array;
+  timestamp: string | undefined;
+  signature: string | undefined;
+}
+
+/** Error a retry cannot fix: the job is given up at once. */
+class UnrecoverableJobError extends Error {
+  readonly unrecoverable = true;
+}
+
+/**
+ * Cloudinary's upload notifications: verified on arrival (token + signature over the raw
+ * bytes), answered at once, and turned into an image by a job.
+ */
+export class NotificationService {
+  constructor(private readonly deps: NotificationServiceDeps) {}
+
+  /** Verifies and enqueues; any forgery is a 401 and changes nothing. */
+  async accept(incoming: IncomingNotification): Promise<void> {
+    const target = await this.deps.tokens.verifyNotificationToken(incoming.token);
+    const verdict = verifyNotificationSignature({
+      rawBody: incoming.rawBody,
+      timestamp: incoming.timestamp,
+      signature: incoming.signature,
+      apiSecret: this.deps.config.cloudinary.apiSecret,
+      maxAgeSeconds: this.deps.config.notificationMaxAgeSeconds,
+    });
+    if (!verdict.ok) throw new AccessDenied(verdict.reason);
+    let upload: unknown;
+    try {
+      upload = JSON.parse(Buffer.from(incoming.rawBody).toString('utf8'));
+    } catch {
+      throw new BadRequest('notification body: not JSON');
+    }
+    if (upload === null || typeof upload !== 'object' || Array.isArray(upload)) throw new BadRequest('notification body: not an object');
+    await this.deps.jobs().enqueueNotification({ ...target, upload: upload as Record<string, unknown> });
+  }
+
+  /** The job: creates the image of an upload notification (once, however often it arrives). */
+  async process(job: NotificationJob): Promise<void> {
+    const type = job.upload.notification_type;
+    if (type !== undefined && type !== 'upload') return; // errors and other kinds create nothing
+    const organization = await this.deps.organizations.find(job.organizationId);
+    if (!organization) throw new UnrecoverableJobError('organization no longer exists');
+    try {
+      await this.deps.images.createFromUpload(
+        { organizationId: job.organizationId, userId: job.userId },
+        job.albumId,
+        job.upload,
+        undefined,
+        // The notification's own signature already proved it came from Cloudinary.
+        { verifySignature: false },
+      );
+    } catch (error) {
+      if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);
+      throw error;
+    }
+  }
+}
