@@ -29,7 +29,7 @@ const limitsSchema = z
     /** Longest token accepted, in characters. */
     tokenLength: z.number().int().positive().default(8192),
   })
-  .default({} as never);
+  .prefault({});
 
 export const configSchema = z.object({
   /** Key of the tokens the server issues (HS256). */
@@ -52,7 +52,7 @@ export const configSchema = z.object({
       /** Key of the short `s` signature; absent: derived from `secret`. */
       secret: z.string().min(16).optional(),
     })
-    .default({} as never),
+    .prefault({}),
   /** Lifetime of an upload form (and of its `timestamp`), in seconds. */
   uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
   /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. */

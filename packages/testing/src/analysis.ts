@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import exifr from 'exifr';
 import { HttpError } from './http.js';
 import type { ImageFormat } from './formats.js';
@@ -25,7 +25,7 @@ const INVALID = () => new HttpError(400, 'Invalid image file');
 /** Format and size of an uploaded file; 400 "Invalid image file" when it is no image. */
 export async function inspectImage(data: Buffer): Promise<ImageFacts> {
   if (data.length === 0) throw INVALID();
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await openImage(data).metadata();
   } catch {
@@ -39,7 +39,7 @@ export async function inspectImage(data: Buffer): Promise<ImageFacts> {
   return { format, width, height, decodable: await canDecode(data) };
 }
 
-function cloudinaryFormat(meta: sharp.Metadata): ImageFormat | undefined {
+function cloudinaryFormat(meta: Metadata): ImageFormat | undefined {
   switch (meta.format) {
     case 'jpeg':
       return 'jpg';

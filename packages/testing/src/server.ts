@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { handleDelivery } from './delivery.js';
 import { handleDestroy } from './destroy.js';
-import { CORS_HEADERS, HttpError, sendApiError, sendDeliveryError, sendJson } from './http.js';
+import { CORS_HEADERS, HttpError, sendApiError, sendDeliveryError } from './http.js';
 import { Notifier, type NotificationAttempt } from './notifications.js';
 import { AssetStore } from './storage.js';
 import { handleUpload, type ApiContext } from './upload.js';
@@ -160,4 +160,3 @@ function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
   else sendDeliveryError(req, res, httpError);
 }
 
-export { sendJson };

@@ -11,6 +11,8 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Permitted-Cross-Domain-Policies': 'none',
   'Referrer-Policy': 'origin-when-cross-origin, strict-origin-when-cross-origin',
   Vary: 'Accept-Encoding',
+  // Legacy compact privacy policy that existing clients have always received.
+  P3P: 'CP="NOI ADM DEV PSAi COM NAV OUR OTRo STP IND DEM"',
 });
 
 const REQUEST_ID = /^[\w.\-:]{1,200}$/;
