@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { takenAtFromExif } from '../src/domain/exif-time.js';
+import { chooseGps, toLatLng } from '../src/domain/gps.js';
+
+describe('taken_at from EXIF', () => {
+  it('reads the wall time as UTC when there is no offset', () => {
+    expect(takenAtFromExif('2018:01:01 08:00:00')?.toISOString()).toBe('2018-01-01T08:00:00.000Z');
+  });
+
+  it('adds sub-seconds and applies the offset', () => {
+    expect(takenAtFromExif('2019:10:20 18:34:30', '130', '+02:00')?.toISOString()).toBe('2019-10-20T16:34:30.130Z');
+    expect(takenAtFromExif('2018:07:25 16:34:23', '935476')?.toISOString()).toBe('2018-07-25T16:34:23.935Z');
+    expect(takenAtFromExif('2015:06:12 13:40:32', '41', '-07:00')?.toISOString()).toBe('2015-06-12T20:40:32.410Z');
+  });
+
+  it('does not depend on the process time zone', () => {
+    const before = process.env.TZ;
+    try {
+      process.env.TZ = 'Pacific/Kiritimati';
+      expect(takenAtFromExif('2010:05:11 10:51:45', '87')?.toISOString()).toBe('2010-05-11T10:51:45.870Z');
+    } finally {
+      process.env.TZ = before;
+    }
+  });
+
+  it('gives null for missing or nonsense values', () => {
+    for (const value of [undefined, '', '0000:00:00 00:00:00', '2018:13:01 00:00:00', 'yesterday', 42]) {
+      expect(takenAtFromExif(value)).toBeNull();
+    }
+  });
+});
+
+describe('GPS', () => {
+  it('drops (0, 0) and out-of-range values, accepts numeric strings', () => {
+    expect(toLatLng(0, 0)).toBeNull();
+    expect(toLatLng(91, 10)).toBeNull();
+    expect(toLatLng(10, -181)).toBeNull();
+    expect(toLatLng('abc', 1)).toBeNull();
+    expect(toLatLng('-0.3713', '36.0564')).toEqual([-0.3713, 36.0564]);
+  });
+
+  it('prefers EXIF, then the browser, then the IP', () => {
+    expect(chooseGps([1, 1], [2, 2], [3, 3])).toEqual([1, 1]);
+    expect(chooseGps(null, [2, 2], [3, 3])).toEqual([2, 2]);
+    expect(chooseGps(null, null, [3, 3])).toEqual([3, 3]);
+    expect(chooseGps(null, null, null)).toBeNull();
+  });
+});
