@@ -10,13 +10,16 @@ import { EventBus, type EventListener, type EventName } from './events/bus.js';
 import { createHandler, type Logger } from './http/handler.js';
 import type { CoreHandler } from './http/types.js';
 import { InProcessJobs } from './jobs/in-process.js';
-import type { JobPort } from './jobs/port.js';
+import type { JobPort, Processors } from './jobs/port.js';
 import { AlbumRepository } from './repositories/albums.js';
 import { EventRepository } from './repositories/events.js';
+import { WebhookRepository } from './repositories/webhooks.js';
 import { ImageRepository } from './repositories/images.js';
 import { OrganizationRepository } from './repositories/organizations.js';
 import { ImageSerializer } from './serializers/image.js';
 import { AlbumService } from './services/albums.js';
+import { EventService } from './services/events.js';
+import { WebhookService } from './services/webhooks.js';
 import { ImageService } from './services/images.js';
 import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
@@ -26,7 +29,10 @@ export interface AlbumkitOptions extends AlbumkitConfigInput {
   database?: DatabaseHandle;
   /** Run migrations at start (default true). */
   migrate?: boolean;
-  /** The job queue; default: jobs run in this process. */
+  /**
+   * The job queue; default: core's jobs (notifications, webhooks) run in this process.
+   * `@albumkit/worker` provides BullMQ and the metadata job.
+   */
   jobs?: (albumkit: Albumkit) => JobPort;
   logger?: Logger;
 }
@@ -41,10 +47,20 @@ export interface Albumkit {
   images: ImageService;
   notifications: NotificationService;
   setup: SetupService;
-  repositories: { organizations: OrganizationRepository; albums: AlbumRepository; images: ImageRepository; events: EventRepository };
+  events: EventService;
+  webhooks: WebhookService;
+  repositories: {
+    organizations: OrganizationRepository;
+    albums: AlbumRepository;
+    images: ImageRepository;
+    events: EventRepository;
+    webhooks: WebhookRepository;
+  };
   serializers: { image: ImageSerializer };
   jobs: JobPort;
-  /** Subscribes to an event (`new_image`, `upload_done`); returns the unsubscribe function. */
+  /** The processors of the jobs core defines, for a queue implementation to run. */
+  processors: Pick<Processors, 'notification' | 'webhook'>;
+  /** Subscribes to an event (`new_image`, `processed_image`, `upload_done`); returns the unsubscribe function. */
   on<K extends EventName>(event: K, listener: EventListener<K>): () => void;
   /** Issues a server token for a user (4 hours by default). */
   issueToken(userId: string, abilities?: Abilities, options?: { admin?: boolean; ttlSeconds?: number }): Promise<string>;
@@ -65,6 +81,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     albums: new AlbumRepository(db),
     images: new ImageRepository(db),
     events: new EventRepository(db),
+    webhooks: new WebhookRepository(db),
   };
   const tokens = new Tokens(
     config.secret,
@@ -79,24 +96,39 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     },
     config.limits.tokenLength,
   );
-  const bus = new EventBus((error, event) => logger.error({ err: error, event }, 'event listener failed'));
-  const albums = new AlbumService({ db, ...repositories, tokens, bus, config });
-  const images = new ImageService({ db, albums: repositories.albums, images: repositories.images, bus, config });
-  let jobs: JobPort | undefined;
-  const notifications = new NotificationService({
-    tokens,
-    organizations: repositories.organizations,
-    images,
-    jobs: () => jobs!,
-    config,
-  });
-
   const proxyKey = config.proxy.secret ?? createHmac('sha256', config.secret).update('albumkit proxy').digest('base64url');
   const imageSerializer = new ImageSerializer(
     new DeliveryUrlSigner(config.cloudinary),
     new ProxyUrlSigner(config.proxy.url, new URL(config.publicUrl).hostname, proxyKey),
     config.placeholderPrefix,
   );
+  let jobs: JobPort | undefined;
+  const getJobs = () => jobs!;
+  const bus = new EventBus((error, event) => logger.error({ err: error, event }, 'event listener failed'));
+  const events = new EventService({ events: repositories.events, webhooks: repositories.webhooks, bus, jobs: getJobs, logger });
+  const albums = new AlbumService({ db, albums: repositories.albums, images: repositories.images, events, tokens, config });
+  const images = new ImageService({
+    db,
+    albums: repositories.albums,
+    images: repositories.images,
+    events,
+    serializer: imageSerializer,
+    jobs: getJobs,
+    config,
+    logger,
+  });
+  const webhooks = new WebhookService({ webhooks: repositories.webhooks, events: repositories.events, config });
+  const notifications = new NotificationService({
+    tokens,
+    organizations: repositories.organizations,
+    images,
+    jobs: getJobs,
+    config,
+  });
+  const processors: Albumkit['processors'] = {
+    notification: (job) => notifications.process(job),
+    webhook: ({ eventId, webhookId }, { attempt }) => webhooks.deliver(eventId, webhookId, attempt),
+  };
 
   const albumkit: Albumkit = {
     config,
@@ -106,8 +138,11 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     albums,
     images,
     notifications,
-    setup: new SetupService(repositories.organizations, config.publicUrl),
+    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl),
+    events,
+    webhooks,
     repositories,
+    processors,
     serializers: { image: imageSerializer },
     get jobs() {
       return jobs!;
@@ -121,8 +156,8 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   };
   jobs = makeJobs
     ? makeJobs(albumkit)
-    : new InProcessJobs((job) => notifications.process(job), {
-        onFailed: (job, error) => logger.error({ err: error, albumId: job.albumId }, 'notification job failed'),
+    : new InProcessJobs(processors, {
+        onFailed: (name, data, error) => logger.error({ err: error, job: name, data }, 'job failed'),
       });
   return albumkit;
 }

@@ -4,6 +4,7 @@ import { Tokens } from './auth/tokens.js';
 import { connectDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { OrganizationRepository } from './repositories/organizations.js';
+import { WebhookRepository } from './repositories/webhooks.js';
 import { SetupService } from './services/setup.js';
 
 const USAGE = `albumkit <command>
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   const url = process.env.DATABASE_URL || undefined;
   const database = await connectDatabase({ url, dataDir: url ? undefined : process.env.ALBUMKIT_DATA_DIR || '.data/pglite' });
   try {
-    const setup = new SetupService(new OrganizationRepository(database.db), process.env.ALBUMKIT_PUBLIC_URL ?? 'http://localhost:3000/api/v1');
+    const setup = new SetupService(new OrganizationRepository(database.db), new WebhookRepository(database.db), process.env.ALBUMKIT_PUBLIC_URL ?? 'http://localhost:3000/api/v1');
     switch (command) {
       case 'migrate': {
         const { applied } = await migrateToLatest(database.db);

@@ -57,6 +57,8 @@ export const configSchema = z.object({
   uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
   /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. */
   notificationMaxAgeSeconds: z.number().int().positive().default(2 * 3600),
+  /** Time a webhook receiver has to answer, in milliseconds. */
+  webhookTimeoutMs: z.number().int().positive().default(10_000),
   /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. */
   verifyUploadSignatures: z.boolean().default(true),
   limits: limitsSchema,

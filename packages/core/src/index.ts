@@ -22,8 +22,23 @@ export { ImageSerializer, RENDITIONS, formatTime, type ImageJson } from './seria
 export type { AlbumJson, UploadForm } from './serializers/album.js';
 export { takenAtFromExif } from './domain/exif-time.js';
 export { toLatLng, chooseGps, type LatLng } from './domain/gps.js';
-export type { JobPort, NotificationJob } from './jobs/port.js';
-export { notificationJobId } from './jobs/port.js';
-export { InProcessJobs, isUnrecoverable } from './jobs/in-process.js';
-export type { EventMap, EventName, UploadDonePayload } from './events/bus.js';
+export {
+  JOB_NAMES,
+  jobId,
+  checkProcessors,
+  isUnrecoverable,
+  UnrecoverableJobError,
+  type JobPort,
+  type JobName,
+  type JobPayloads,
+  type JobContext,
+  type NotificationJob,
+  type Processor,
+  type Processors,
+} from './jobs/port.js';
+export { InProcessJobs, type InProcessJobsOptions } from './jobs/in-process.js';
+export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload } from './events/bus.js';
+export { webhookSignature, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from './services/webhooks.js';
+export type { ProcessingResult } from './services/images.js';
+export type { Logger } from './http/handler.js';
 export type { IssuedSecret } from './services/setup.js';

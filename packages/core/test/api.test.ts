@@ -183,7 +183,9 @@ describe.each(DIALECTS)('the album/image API on %s', (dialect) => {
       await app.request({ method: 'POST', path: `/api/v1/albums/${album}/upload_done`, headers: authorization(t) });
       expect(received.at(-1)).toMatchObject({ count: 0, image_ids: [], platform: 'web' });
       const recorded = await app.albumkit.repositories.events.list(tenant.organization.id, album);
-      expect(recorded.map((e) => (e.payload as { count: number }).count)).toEqual([50, 50, 20, 0]);
+      const uploadDone = recorded.filter((e) => e.type === 'upload_done');
+      expect(uploadDone.map((e) => (e.payload as { count: number }).count)).toEqual([50, 50, 20, 0]);
+      expect(recorded.filter((e) => e.type === 'new_image')).toHaveLength(120);
       stop();
     });
   });

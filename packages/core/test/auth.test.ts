@@ -109,7 +109,8 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
   describe('accepted tokens', () => {
     it('Token token="…" and Bearer, with a renewed X-token', async () => {
       const token = await acme.userToken();
-      for (const header of [{ Authorization: `Token token="${token}"` }, { authorization: `Bearer ${token}` }]) {
+      const headers: Record<string, string>[] = [{ Authorization: `Token token="${token}"` }, { authorization: `Bearer ${token}` }];
+      for (const header of headers) {
         const response = await getImage(token, acmeImageId, header);
         expect(response.status).toBe(200);
         expect(response.headers['X-token']).toMatch(/^eyJ/);

@@ -105,6 +105,30 @@ export interface EventTable {
   created_at: Timestamp;
 }
 
+export interface WebhookTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  /** Key of the HMAC-SHA256 signature of each delivery. */
+  secret: string;
+  /** Event names delivered; null: all. */
+  events: NullableJsonColumn;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  attempt: number;
+  status: 'delivered' | 'failed';
+  response_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -113,6 +137,8 @@ export interface Database {
   images: ImageTable;
   image_tags: ImageTagTable;
   events: EventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
@@ -123,3 +149,5 @@ export type Image = Selectable<ImageTable>;
 export type NewImage = Insertable<ImageTable>;
 export type ImageUpdate = Updateable<ImageTable>;
 export type AlbumEvent = Selectable<EventTable>;
+export type Webhook = Selectable<WebhookTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;

@@ -1,4 +1,6 @@
-/** Events albumkit emits to the host application (in-process hooks; webhooks come from the worker). */
+import type { ImageJson } from '../serializers/image.js';
+
+/** Events albumkit emits: in-process hooks here, webhooks through the `webhook` job. */
 export interface UploadDonePayload {
   count: number;
   platform: string;
@@ -6,15 +8,27 @@ export interface UploadDonePayload {
   image_ids: string[];
 }
 
-export interface EventMap {
-  new_image: { organization_id: string; album_id: string; image_id: string };
-  upload_done: UploadDonePayload & { organization_id: string };
+export interface ImageEventPayload {
+  album_id: string;
+  image_id: string;
+  image: ImageJson;
 }
 
-export type EventName = keyof EventMap;
+/** What webhooks receive (as `p=<json>`) for each event. */
+export interface EventPayloads {
+  new_image: ImageEventPayload;
+  processed_image: ImageEventPayload;
+  upload_done: UploadDonePayload;
+}
+
+export type EventName = keyof EventPayloads;
+export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done'];
+
+/** In-process listeners also get the organization. */
+export type EventMap = { [K in EventName]: EventPayloads[K] & { organization_id: string } };
 export type EventListener<K extends EventName> = (payload: EventMap[K]) => void | Promise<void>;
 
-/** A listener's failure is reported, never propagated: it must not fail the request that emitted. */
+/** A listener's failure is reported, never propagated: it must not fail the work that emitted. */
 export class EventBus {
   private readonly listeners = new Map<EventName, Set<EventListener<any>>>();
 

@@ -1,41 +1,44 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { notificationJobId, type JobPort, type NotificationJob } from './port.js';
+import { checkProcessors, isUnrecoverable, jobId, type JobName, type JobPayloads, type JobPort, type Processors } from './port.js';
 
 export interface InProcessJobsOptions {
   /** Attempts before a job is given up (and reported). */
   attempts?: number;
-  /** Delay before the n-th retry: base * 2^(n-1). */
+  /** Delay before the n-th retry: base * 2^(n-1), with jitter. */
   backoffMs?: number;
-  onFailed?: (job: NotificationJob, error: unknown) => void;
-}
-
-/** Errors a retry cannot fix carry `unrecoverable = true`. */
-export function isUnrecoverable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { unrecoverable?: boolean }).unrecoverable === true;
+  onFailed?: (name: JobName, data: unknown, error: unknown) => void;
 }
 
 /**
- * Runs notification jobs in this process, one at a time per job id, with retries. Used when no
- * Redis is configured; the BullMQ worker takes over when it is.
+ * Runs jobs in this process with retries, one at a time per job id. The embedded default when
+ * no Redis is configured; the BullMQ worker takes over when one is.
  */
 export class InProcessJobs implements JobPort {
   private readonly running = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
-    private readonly process: (job: NotificationJob) => Promise<unknown>,
+    private readonly processors: Partial<Processors>,
     private readonly options: InProcessJobsOptions = {},
-  ) {}
+  ) {
+    checkProcessors(processors, []);
+  }
 
-  async enqueueNotification(job: NotificationJob): Promise<void> {
+  supports(name: JobName): boolean {
+    return typeof this.processors[name] === 'function';
+  }
+
+  async enqueue<K extends JobName>(name: K, data: JobPayloads[K]): Promise<void> {
     if (this.closed) throw new Error('job queue closed');
-    const id = notificationJobId(job);
-    if (this.running.has(id)) return; // the same upload is already being handled
-    const run = this.run(job).finally(() => this.running.delete(id));
+    const processor = this.processors[name];
+    if (!processor) throw new Error(`no processor for job "${name}"`);
+    const id = jobId(name, data);
+    if (this.running.has(id)) return; // the same work is already under way
+    const run = this.run(name, (attempt) => processor(data, { attempt }), data).finally(() => this.running.delete(id));
     this.running.set(id, run);
   }
 
-  /** Resolves when every job enqueued so far has finished. */
+  /** Resolves when every job enqueued so far (and the jobs they enqueued) has finished. */
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
@@ -45,19 +48,19 @@ export class InProcessJobs implements JobPort {
     await this.drain();
   }
 
-  private async run(job: NotificationJob): Promise<void> {
+  private async run(name: JobName, work: (attempt: number) => Promise<unknown>, data: unknown): Promise<void> {
     const attempts = this.options.attempts ?? 5;
     const backoff = this.options.backoffMs ?? 500;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.process(job);
+        await work(attempt);
         return;
       } catch (error) {
         if (attempt >= attempts || isUnrecoverable(error) || this.closed) {
-          this.options.onFailed?.(job, error);
+          this.options.onFailed?.(name, data, error);
           return;
         }
-        await sleep(backoff * 2 ** (attempt - 1));
+        await sleep(backoff * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
       }
     }
   }

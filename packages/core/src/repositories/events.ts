@@ -16,6 +16,10 @@ export class EventRepository {
       .executeTakeFirstOrThrow();
   }
 
+  find(id: string): Promise<AlbumEvent | undefined> {
+    return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   list(organizationId: string, albumId?: string): Promise<AlbumEvent[]> {
     let query = this.db.selectFrom('events').selectAll().where('organization_id', '=', organizationId);
     if (albumId !== undefined) query = query.where('album_id', '=', albumId);

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, Image, NewImage } from '../db/schema.js';
+import type { Database, Image, ImageUpdate, NewImage } from '../db/schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -18,6 +18,38 @@ export class ImageRepository {
 
   find(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
     return db.selectFrom('images').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+  }
+
+  findForUpdate(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
+    return db
+      .selectFrom('images')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+  }
+
+  update(organizationId: string, id: string, changes: ImageUpdate, db: Db = this.db): Promise<Image> {
+    return db
+      .updateTable('images')
+      .set(changes)
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Unprocessed images created before `olderThan`, oldest first. */
+  unprocessed(olderThan: Date, limit: number): Promise<Image[]> {
+    return this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('processed', '=', false)
+      .where('created_at', '<', olderThan)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
   }
 
   findByUploadKey(organizationId: string, uploadKey: string, db: Db = this.db): Promise<Image | undefined> {

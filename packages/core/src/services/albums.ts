@@ -6,9 +6,8 @@ import { apiSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
 import type { Album, Database } from '../db/schema.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
-import type { EventBus } from '../events/bus.js';
 import type { AlbumRepository } from '../repositories/albums.js';
-import type { EventRepository } from '../repositories/events.js';
+import type { EventService } from './events.js';
 import type { ImageRepository } from '../repositories/images.js';
 import type { UploadForm } from '../serializers/album.js';
 
@@ -25,9 +24,8 @@ export interface AlbumServiceDeps {
   db: Kysely<Database>;
   albums: AlbumRepository;
   images: ImageRepository;
-  events: EventRepository;
+  events: EventService;
   tokens: Tokens;
-  bus: EventBus;
   config: AlbumkitConfig;
 }
 
@@ -93,20 +91,19 @@ export class AlbumService {
   async uploadDone(principal: Principal, id: string, platform: string): Promise<Album> {
     checkAlbumId(id);
     if (!can(principal, id, 'image_upload')) throw new AccessDenied('image_upload needed');
-    const { db, albums, images, events, bus } = this.deps;
-    const { album, payloads } = await db.transaction().execute(async (trx) => {
+    const { db, albums, images, events } = this.deps;
+    const { album, recorded } = await db.transaction().execute(async (trx) => {
       const album = await albums.findOrCreate(principal.organizationId, id, trx);
       const ids = await images.takeUnreported(principal.organizationId, id, trx);
-      const payloads = [];
+      const recorded = [];
       for (let i = 0; i === 0 || i < ids.length; i += UPLOAD_DONE_BATCH) {
         const batch = ids.slice(i, i + UPLOAD_DONE_BATCH);
         const payload = { count: batch.length, platform, album_id: id, image_ids: batch };
-        await events.record(principal.organizationId, id, 'upload_done', payload, trx);
-        payloads.push(payload);
+        recorded.push(await events.record(principal.organizationId, id, 'upload_done', payload, trx));
       }
-      return { album, payloads };
+      return { album, recorded };
     });
-    for (const payload of payloads) bus.emit('upload_done', { ...payload, organization_id: principal.organizationId });
+    await events.dispatch(recorded);
     return album;
   }
 }

@@ -6,7 +6,11 @@ import type { AlbumkitConfig } from '../config.js';
 import type { Database, Image } from '../db/schema.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
-import type { EventBus } from '../events/bus.js';
+import { chooseGps, type LatLng } from '../domain/gps.js';
+import type { JobPort } from '../jobs/port.js';
+import type { Logger } from '../http/handler.js';
+import type { ImageSerializer } from '../serializers/image.js';
+import type { EventService } from './events.js';
 import type { AlbumRepository } from '../repositories/albums.js';
 import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
 import { checkAlbumId } from './albums.js';
@@ -17,8 +21,23 @@ export interface ImageServiceDeps {
   db: Kysely<Database>;
   albums: AlbumRepository;
   images: ImageRepository;
-  bus: EventBus;
+  events: EventService;
+  serializer: ImageSerializer;
+  jobs: () => JobPort;
   config: AlbumkitConfig;
+  logger: Logger;
+}
+
+/** What reading an image's file found (the worker's metadata job). */
+export interface ProcessingResult {
+  exifs?: Record<string, unknown>;
+  gpsExifs?: LatLng | null;
+  takenAt?: Date | null;
+  /** Displayed size (after EXIF orientation). */
+  width?: number | null;
+  height?: number | null;
+  /** Why the file could not be read; the image is processed all the same. */
+  error?: string | null;
 }
 
 /** Who an image is created for: the album's organization and, when known, the uploading user. */
@@ -80,7 +99,7 @@ export class ImageService {
       if (!ok) throw new BadRequest('cloudinary.signature: does not match this Cloudinary account');
     }
     const gpsHtml = facts.gpsHtml ? JSON.stringify(facts.gpsHtml) : null;
-    const { db, albums, images, bus } = this.deps;
+    const { db, albums, images, events } = this.deps;
     const result = await db.transaction().execute(async (trx) => {
       await albums.findOrCreate(scope.organizationId, albumId, trx);
       const inserted = await images.insertIfAbsent(
@@ -117,16 +136,71 @@ export class ImageService {
       );
       if (inserted) {
         await albums.incrementImages(scope.organizationId, albumId, trx);
-        return { image: inserted, created: true };
+        const event = await events.record(scope.organizationId, albumId, 'new_image', this.eventPayload(inserted), trx);
+        return { image: inserted, created: true, event };
       }
       const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey, trx);
       if (!existing) throw new Error('upload conflict without an existing image');
-      return { image: existing, created: false };
+      return { image: existing, created: false, event: undefined };
     });
-    if (result.created) {
-      bus.emit('new_image', { organization_id: scope.organizationId, album_id: albumId, image_id: result.image.id });
+    if (result.event) {
+      await events.dispatch([result.event]);
+      await this.enqueueProcessing(result.image);
     }
-    return result;
+    return { image: result.image, created: result.created };
+  }
+
+  /** Hands a new image to the metadata job (when a worker runs one); failures are logged, a sweep retries. */
+  async enqueueProcessing(image: Image): Promise<void> {
+    try {
+      const jobs = this.deps.jobs();
+      if (jobs.supports('metadata')) await jobs.enqueue('metadata', { organizationId: image.organization_id, imageId: image.id });
+    } catch (error) {
+      this.deps.logger.error({ err: error, imageId: image.id }, 'could not enqueue image processing');
+    }
+  }
+
+  /**
+   * Records what the metadata job found and marks the image processed (once: a job that runs
+   * again finds it processed and changes nothing). Emits "processed image".
+   */
+  async markProcessed(organizationId: string, imageId: string, result: ProcessingResult): Promise<Image | undefined> {
+    const { db, images, events } = this.deps;
+    const outcome = await db.transaction().execute(async (trx) => {
+      const image = await images.findForUpdate(organizationId, imageId, trx);
+      if (!image || image.processed) return { image, event: undefined };
+      const exifs = image.exifs && Object.keys(image.exifs as object).length > 0 ? image.exifs : (result.exifs ?? {});
+      const gpsExifs = result.gpsExifs ?? null;
+      const updated = await images.update(
+        organizationId,
+        imageId,
+        {
+          processed: true,
+          processing_error: result.error ?? null,
+          exifs: JSON.stringify(exifs),
+          gps_exifs: gpsExifs ? JSON.stringify(gpsExifs) : null,
+          gps: jsonOrNull(chooseGps(gpsExifs, image.gps_html as LatLng | null, image.gps_ip as LatLng | null)),
+          taken_at: result.takenAt ?? image.taken_at,
+          width: result.width || image.width,
+          height: result.height || image.height,
+          updated_at: new Date(),
+        },
+        trx,
+      );
+      const event = await events.record(organizationId, updated.album_id, 'processed_image', this.eventPayload(updated), trx);
+      return { image: updated, event };
+    });
+    if (outcome.event) await events.dispatch([outcome.event]);
+    return outcome.image;
+  }
+
+  /** Images created but not processed before `olderThan`: work a lost job left behind. */
+  unprocessed(olderThan: Date, limit: number): Promise<Image[]> {
+    return this.deps.images.unprocessed(olderThan, limit);
+  }
+
+  private eventPayload(image: Image) {
+    return { album_id: image.album_id, image_id: image.id, image: this.deps.serializer.serialize(image) };
   }
 
   /** One image: needs `image_list` on its album (members and admins of its organization may). */

@@ -1,8 +1,9 @@
 import type { Tokens } from '../auth/tokens.js';
 import { verifyNotificationSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
+import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
-import type { JobPort, NotificationJob } from '../jobs/port.js';
+import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
 import type { OrganizationRepository } from '../repositories/organizations.js';
 import type { ImageService } from './images.js';
 
@@ -19,11 +20,6 @@ export interface IncomingNotification {
   rawBody: Uint8Array;
   timestamp: string | undefined;
   signature: string | undefined;
-}
-
-/** Error a retry cannot fix: the job is given up at once. */
-class UnrecoverableJobError extends Error {
-  readonly unrecoverable = true;
 }
 
 /**
@@ -51,7 +47,10 @@ export class NotificationService {
       throw new BadRequest('notification body: not JSON');
     }
     if (upload === null || typeof upload !== 'object' || Array.isArray(upload)) throw new BadRequest('notification body: not an object');
-    await this.deps.jobs().enqueueNotification({ ...target, upload: upload as Record<string, unknown> });
+    const type = (upload as { notification_type?: unknown }).notification_type;
+    if (type !== undefined && type !== 'upload') return; // other kinds (errors, eager, …) create nothing
+    readUploadResult(upload); // a malformed upload result is refused now, not retried later
+    await this.deps.jobs().enqueue('notification', { ...target, upload: upload as Record<string, unknown> });
   }
 
   /** The job: creates the image of an upload notification (once, however often it arrives). */

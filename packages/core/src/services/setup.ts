@@ -1,5 +1,8 @@
 import type { Organization, User } from '../db/schema.js';
 import type { OrganizationRepository } from '../repositories/organizations.js';
+import type { WebhookRepository } from '../repositories/webhooks.js';
+import { EVENT_NAMES, type EventName } from '../events/bus.js';
+import type { Webhook } from '../db/schema.js';
 
 export interface IssuedSecret {
   /** The `iss` of the integrator's tokens. */
@@ -14,6 +17,7 @@ export interface IssuedSecret {
 export class SetupService {
   constructor(
     private readonly organizations: OrganizationRepository,
+    private readonly webhooks: WebhookRepository,
     private readonly publicUrl: string,
   ) {}
 
@@ -32,6 +36,15 @@ export class SetupService {
     const api = new URL(this.publicUrl);
     const url = `sharinpix://${secret.id}:${secret.secret}@${api.host}${api.pathname.replace(/\/+$/, '')}`;
     return { id: secret.id, organizationId, secret: secret.secret, url };
+  }
+
+  /** A webhook of the organization: every event (or those named) is POSTed to `url`, signed with the returned `secret`. */
+  async addWebhook(organizationId: string, url: string, events?: EventName[]): Promise<Webhook> {
+    await this.requireOrganization(organizationId);
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('webhook URL must be http(s)');
+    for (const event of events ?? []) if (!EVENT_NAMES.includes(event)) throw new Error(`unknown event "${event}"`);
+    return this.webhooks.create(organizationId, parsed.toString(), events ?? null);
   }
 
   revokeSecret(id: string): Promise<boolean> {

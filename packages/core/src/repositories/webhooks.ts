@@ -1,0 +1,40 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, Webhook, WebhookDelivery } from '../db/schema.js';
+
+/** Webhooks an organization configured, and the record of every delivery attempt. */
+export class WebhookRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  create(organizationId: string, url: string, events: string[] | null): Promise<Webhook> {
+    return this.db
+      .insertInto('webhooks')
+      .values({
+        id: randomUUID(),
+        organization_id: organizationId,
+        url,
+        secret: randomBytes(32).toString('base64url'),
+        events: events ? JSON.stringify(events) : null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  find(id: string): Promise<Webhook | undefined> {
+    return this.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Active webhooks of the organization that receive this event. */
+  async subscribers(organizationId: string, event: string): Promise<Webhook[]> {
+    const rows = await this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('active', '=', true).execute();
+    return rows.filter((w) => w.events === null || (Array.isArray(w.events) && w.events.includes(event)));
+  }
+
+  async recordDelivery(delivery: Omit<WebhookDelivery, 'id' | 'created_at'>): Promise<void> {
+    await this.db.insertInto('webhook_deliveries').values({ id: randomUUID(), ...delivery }).execute();
+  }
+
+  deliveries(eventId: string): Promise<WebhookDelivery[]> {
+    return this.db.selectFrom('webhook_deliveries').selectAll().where('event_id', '=', eventId).orderBy('created_at').execute();
+  }
+}

@@ -1,0 +1,125 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessJobs } from '../src/jobs/in-process.js';
+import { authorization, createTestApp, type TestApp } from './support/app.js';
+import { access, createTenant, uploadResult, type Tenant } from './support/fixtures.js';
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A webhook receiver that answers with the statuses it is given, then 200. */
+async function receiver(statuses: number[] = []) {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('events and webhooks (PostgreSQL)', () => {
+  let app: TestApp;
+  let tenant: Tenant;
+  let jobs: InProcessJobs;
+
+  beforeAll(async () => {
+    app = await createTestApp('postgres', {
+      jobs: (albumkit) => (jobs = new InProcessJobs(albumkit.processors, { attempts: 4, backoffMs: 20 })),
+    });
+    tenant = await createTenant(app);
+  });
+  afterAll(() => app?.close());
+
+  async function upload(album: string) {
+    const token = await tenant.userToken({ [album]: access('image_upload') });
+    return app.request({
+      method: 'POST',
+      path: `/api/v1/albums/${album}/images`,
+      headers: { ...authorization(token), 'Content-Type': 'application/json' },
+      rawBody: JSON.stringify({ cloudinary: uploadResult() }),
+    });
+  }
+
+  it('delivers new image and upload done events as signed, form-encoded webhooks, and tells in-process listeners', async () => {
+    const hook = await receiver();
+    const webhook = await app.albumkit.setup.addWebhook(tenant.organization.id, hook.url);
+    const heard: string[] = [];
+    const stop = app.albumkit.on('new_image', (e) => void heard.push(e.image_id));
+    const image = (await upload('W1')).json;
+    const token = await tenant.userToken({ W1: access('image_upload') });
+    await app.request({ method: 'POST', path: '/api/v1/albums/W1/upload_done', headers: authorization(token) });
+    await jobs.drain();
+    stop();
+
+    expect(heard).toEqual([image.id]);
+    expect(hook.received.map((r) => r.headers['x-albumkit-event'])).toEqual(['new_image', 'upload_done']);
+    for (const { headers, body } of hook.received) {
+      expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
+      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(headers['x-albumkit-signature']))!;
+      expect(v1).toBe(createHmac('sha256', webhook.secret).update(`${t}.${body}`).digest('hex'));
+    }
+    const newImage = JSON.parse(new URLSearchParams(hook.received[0]!.body).get('p')!);
+    expect(newImage).toMatchObject({ album_id: 'W1', image_id: image.id, image: { id: image.id, processed: false } });
+    const done = JSON.parse(new URLSearchParams(hook.received[1]!.body).get('p')!);
+    expect(done).toEqual({ count: 1, platform: 'web', album_id: 'W1', image_ids: [image.id] });
+    await hook.close();
+  });
+
+  it('retries a failing receiver with backoff and records every attempt', async () => {
+    const other = await createTenant(app);
+    tenant = other;
+    const hook = await receiver([500, 503]);
+    await app.albumkit.setup.addWebhook(other.organization.id, hook.url, ['new_image']);
+    await upload('W2');
+    await jobs.drain();
+    expect(hook.received).toHaveLength(3);
+    const [event] = (await app.albumkit.repositories.events.list(other.organization.id, 'W2')).filter((e) => e.type === 'new_image');
+    const deliveries = await app.albumkit.repositories.webhooks.deliveries(event!.id);
+    expect(deliveries.map((d) => [d.attempt, d.status, d.response_status])).toEqual([
+      [1, 'failed', 500],
+      [2, 'failed', 503],
+      [3, 'delivered', 200],
+    ]);
+    await hook.close();
+  });
+
+  it('records a receiver that is down as failed deliveries, without failing the request', async () => {
+    const other = await createTenant(app);
+    tenant = other;
+    await app.albumkit.setup.addWebhook(other.organization.id, 'http://127.0.0.1:9/unreachable');
+    const response = await upload('W3');
+    expect(response.status).toBe(200);
+    await jobs.drain();
+    const [event] = await app.albumkit.repositories.events.list(other.organization.id, 'W3');
+    const deliveries = await app.albumkit.repositories.webhooks.deliveries(event!.id);
+    expect(deliveries).toHaveLength(4);
+    expect(deliveries.every((d) => d.status === 'failed' && d.error)).toBe(true);
+  });
+
+  it('marks an image processed once, removing the thumbnail placeholder and choosing EXIF GPS first', async () => {
+    const image = (await upload('W4')).json;
+    const processed: string[] = [];
+    const stop = app.albumkit.on('processed_image', (e) => void processed.push(e.image_id));
+    const result = { gpsExifs: [-33.9, 18.4] as [number, number], takenAt: new Date('2020-01-02T03:04:05.678Z'), width: 480, height: 640 };
+    await app.albumkit.images.markProcessed(tenant.organization.id, image.id, result);
+    await app.albumkit.images.markProcessed(tenant.organization.id, image.id, { ...result, width: 1 });
+    stop();
+    const token = await tenant.userToken();
+    const json = (await app.request({ method: 'GET', path: `/api/v1/images/${image.id}`, headers: authorization(token) })).json;
+    expect(processed).toEqual([image.id]);
+    expect(json).toMatchObject({ processed: true, processing_error: null, gps: [-33.9, 18.4], gps_exifs: [-33.9, 18.4], width: 480, height: 640 });
+    expect(json.taken_at).toBe('2020-01-02T03:04:05.678+00:00');
+    expect(json.thumbnails.large).toMatch(/^https:\/\//);
+    expect(json.external_urls.fill100).toMatch(/^https:\/\//);
+  });
+});
