@@ -57,6 +57,8 @@ export interface Albumkit {
     webhooks: WebhookRepository;
   };
   serializers: { image: ImageSerializer };
+  /** Signs delivery URLs of the configured Cloudinary account. */
+  delivery: DeliveryUrlSigner;
   jobs: JobPort;
   /** The processors of the jobs core defines, for a queue implementation to run. */
   processors: Pick<Processors, 'notification' | 'webhook'>;
@@ -97,8 +99,9 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     config.limits.tokenLength,
   );
   const proxyKey = config.proxy.secret ?? createHmac('sha256', config.secret).update('albumkit proxy').digest('base64url');
+  const delivery = new DeliveryUrlSigner(config.cloudinary);
   const imageSerializer = new ImageSerializer(
-    new DeliveryUrlSigner(config.cloudinary),
+    delivery,
     new ProxyUrlSigner(config.proxy.url, new URL(config.publicUrl).hostname, proxyKey),
     config.placeholderPrefix,
   );
@@ -144,6 +147,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     repositories,
     processors,
     serializers: { image: imageSerializer },
+    delivery,
     get jobs() {
       return jobs!;
     },
