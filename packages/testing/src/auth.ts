@@ -33,13 +33,19 @@ export function verifySignedRequest(cloud: string, fields: Fields, credentials: 
   }
 }
 
+/**
+ * Signed upload forms may carry a `timestamp` ahead of now (albumkit signs the form's expiry, a
+ * week ahead, as the API always did and Cloudinary accepts); old ones are stale.
+ */
+export const MAX_FUTURE_SECONDS = 31 * 24 * 3600;
+
 function checkFreshness(timestamp: number, toleranceSeconds: number, nowMs: number): void {
   const now = Math.floor(nowMs / 1000);
-  if (Math.abs(now - timestamp) <= toleranceSeconds) return;
+  if (now - timestamp <= toleranceSeconds && timestamp - now <= MAX_FUTURE_SECONDS) return;
   const format = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000');
   throw new HttpError(
     400,
     `Stale request - reported time is ${format(timestamp)} which is out of the allowed range of ` +
-      `${format(now - toleranceSeconds)} to ${format(now + toleranceSeconds)}`,
+      `${format(now - toleranceSeconds)} to ${format(now + MAX_FUTURE_SECONDS)}`,
   );
 }

@@ -13,7 +13,6 @@ import { looksLikeTransformation, parseTransformation, type Transformation } fro
 import { parseRange } from './range.js';
 
 export interface DeliveryContext {
-  cloudName: string;
   apiSecret: string;
   store: AssetStore;
 }

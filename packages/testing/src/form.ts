@@ -122,7 +122,7 @@ function readMultipart(req: IncomingMessage, limits: FormLimits): Promise<Parsed
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(tooLarge(`more than ${limits.fileBytes}`, limits)));
-      stream.on('close', () => {
+      stream.on('end', () => {
         file = { data: Buffer.concat(chunks), filename: info.filename };
       });
     });

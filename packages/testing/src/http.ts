@@ -17,7 +17,7 @@ export const CORS_HEADERS = {
   'Access-Control-Expose-Headers': 'Content-Length, Content-Range, ETag, X-Cld-Error',
 } as const;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): string {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
     ...CORS_HEADERS,
@@ -26,7 +26,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): st
     'Cache-Control': 'no-store',
   });
   res.end(text);
-  return text;
 }
 
 /** Cloudinary's API error shape: `{"error":{"message":"..."}}`. */

@@ -1,13 +1,14 @@
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import { openImage } from './analysis.js';
 import type { OutputFormat } from './formats.js';
-import { MAX_DIMENSION, type Step, type Transformation } from './transformations.js';
+import type { Step, Transformation } from './transformations.js';
 
 /**
  * Renders a derived image with sharp: EXIF orientation applied first (as Cloudinary does),
  * then each component's resize and rotation in order, then the output encoding.
  */
 export async function renderImage(source: string, transformation: Transformation, format: OutputFormat): Promise<Buffer> {
+  await checkOutputSize(source, transformation.steps);
   let image = openImage(source).autoOrient();
   for (const [index, step] of transformation.steps.entries()) {
     // sharp applies one resize per pipeline: later components start from the previous pixels.
@@ -20,17 +21,57 @@ export async function renderImage(source: string, transformation: Transformation
   return encode(image, format, transformation.quality);
 }
 
+/** Largest rendition (and intermediate image) in pixels: enlarging is cheap to ask for, not to do. */
+export const MAX_OUTPUT_PIXELS = 50_000_000;
+
+/** Refuses, before any work, transformations whose result would exceed MAX_OUTPUT_PIXELS. */
+async function checkOutputSize(source: string, steps: readonly Step[]): Promise<void> {
+  const meta = await openImage(source).metadata();
+  let width = meta.autoOrient?.width ?? meta.width;
+  let height = meta.autoOrient?.height ?? meta.height;
+  for (const step of steps) {
+    [width, height] = resizedSize(width, height, step);
+    if (step.angle !== undefined) {
+      const radians = (step.angle * Math.PI) / 180;
+      const [cos, sin] = [Math.abs(Math.cos(radians)), Math.abs(Math.sin(radians))];
+      [width, height] = [Math.ceil(width * cos + height * sin), Math.ceil(width * sin + height * cos)];
+    }
+    if (width * height > MAX_OUTPUT_PIXELS) {
+      throw new Error(`the result would be ${width}x${height}, more than ${MAX_OUTPUT_PIXELS} pixels`);
+    }
+  }
+}
+
+function resizedSize(width: number, height: number, step: Step): [number, number] {
+  if (step.width === undefined && step.height === undefined) return [width, height];
+  const scaleW = step.width !== undefined ? step.width / width : Infinity;
+  const scaleH = step.height !== undefined ? step.height / height : Infinity;
+  switch (step.crop ?? 'scale') {
+    case 'fit':
+    case 'limit': {
+      const scale = Math.min(scaleW, scaleH, step.crop === 'limit' ? 1 : Infinity);
+      return [Math.round(width * scale), Math.round(height * scale)];
+    }
+    default: {
+      // scale, fill, thumb, pad: the asked size, the missing side following the aspect ratio.
+      const scale = Math.min(scaleW, scaleH);
+      return [step.width ?? Math.round(width * scale), step.height ?? Math.round(height * scale)];
+    }
+  }
+}
+
 async function materialize(image: Sharp): Promise<Sharp> {
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
-  if (info.width > MAX_DIMENSION * 2 || info.height > MAX_DIMENSION * 2) throw new Error('intermediate image too large');
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
 }
 
 function resizeOptions(step: Step): ResizeOptions {
-  const size = { width: step.width, height: step.height };
+  // Exact sizes over speed: JPEG shrink-on-load can be a pixel off (149 instead of 150).
+  const size = { width: step.width, height: step.height, fastShrinkOnLoad: false };
   switch (step.crop ?? 'scale') {
     case 'scale':
-      return { ...size, fit: 'fill' };
+      // Both sides given: stretch, as Cloudinary does; one side: keep the aspect ratio.
+      return step.width !== undefined && step.height !== undefined ? { ...size, fit: 'fill' } : size;
     case 'fit':
       return { ...size, fit: 'inside' };
     case 'limit':

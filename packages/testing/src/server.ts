@@ -134,7 +134,7 @@ async function route(req: IncomingMessage, res: ServerResponse, context: ApiCont
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Use GET or HEAD');
   const [cloud, ...rest] = segments;
   if (cloud !== context.credentials.cloudName) throw new HttpError(404, 'Resource not found');
-  return handleDelivery(req, res, { cloudName: cloud, apiSecret: context.credentials.apiSecret, store: context.store }, rest);
+  return handleDelivery(req, res, { apiSecret: context.credentials.apiSecret, store: context.store }, rest);
 }
 
 function preflight(req: IncomingMessage, res: ServerResponse): void {

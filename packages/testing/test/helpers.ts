@@ -9,7 +9,7 @@ import type { LocalCloudinary } from '../src/index.js';
 export const cloudinary = cloudinaryModule.v2;
 
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../../../test/fixtures/photos/${name}`, import.meta.url));
 }
 
 export function fixtureBytes(name: string): Buffer {

@@ -62,12 +62,15 @@ describe('signed upload requests', () => {
     expect((await postSigned(server, 'upload', params, { file, cloud: 'other' })).status).toBe(401);
   });
 
-  it('refuses a stale, future or missing timestamp with 400, even when correctly signed', async () => {
+  it('refuses a stale, far-future or missing timestamp with 400, even when correctly signed', async () => {
     const stale = await postSigned(server, 'upload', { ...uploadParams(), timestamp: String(nowSeconds() - 3600) }, { file });
     expect(stale.status).toBe(400);
     expect(stale.body.error.message).toMatch(/^Stale request - reported time is .* which is out of the allowed range/);
-    const future = await postSigned(server, 'upload', { ...uploadParams(), timestamp: String(nowSeconds() + 3600) }, { file });
+    const future = await postSigned(server, 'upload', { ...uploadParams(), timestamp: String(nowSeconds() + 40 * 24 * 3600) }, { file });
     expect(future.status).toBe(400);
+    // albumkit's upload forms sign their expiry, a week ahead: accepted.
+    const weekAhead = await postSigned(server, 'upload', { ...uploadParams(), timestamp: String(nowSeconds() + 7 * 24 * 3600) }, { file });
+    expect(weekAhead.status).toBe(200);
     const { timestamp: _t, ...noTimestamp } = uploadParams();
     const missing = await postSigned(server, 'upload', noTimestamp, { file });
     expect(missing).toEqual({ status: 400, body: { error: { message: 'Missing required parameter - timestamp' } } });

@@ -48,8 +48,9 @@ describe('upload API', () => {
     expect(result.url).toMatch(new RegExp(`^${server.url}/demo/image/authenticated/s--[A-Za-z0-9_-]{8}--/v${result.version}/${result.public_id}\\.jpg$`));
     expect(result.secure_url).toBe(result.url);
     expect(result.phash).toMatch(/^[0-9a-f]{16}$/);
-    expect(result.colors.length).toBeGreaterThan(0);
-    for (const [hex, percent] of result.colors) {
+    const colors = result.colors ?? [];
+    expect(colors.length).toBeGreaterThan(0);
+    for (const [hex, percent] of colors) {
       expect(hex).toMatch(/^#[0-9A-F]{6}$/);
       expect(percent).toBeGreaterThan(0);
     }
@@ -148,12 +149,13 @@ describe('upload API', () => {
     const timestamp = String(nowSeconds());
     const file = fixtureBytes('noexif.jpg');
     expect((await postSigned(server, 'upload', { timestamp })).body.error.message).toBe('Missing required parameter - file');
-    for (const params of [
+    const invalid: Record<string, string>[] = [
       { timestamp, public_id: '../escape' },
       { timestamp, public_id: 'a//b' },
       { timestamp, type: 'secret' },
       { timestamp, notification_url: 'file:///etc/passwd' },
-    ]) {
+    ];
+    for (const params of invalid) {
       const { status, body } = await postSigned(server, 'upload', params, { file });
       expect(status).toBe(400);
       expect(body.error.message).toMatch(/^Invalid/);
