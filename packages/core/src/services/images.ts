@@ -143,10 +143,10 @@ export class ImageService {
       if (!existing) throw new Error('upload conflict without an existing image');
       return { image: existing, created: false, event: undefined };
     });
-    if (result.event) {
-      await events.dispatch([result.event]);
-      await this.enqueueProcessing(result.image);
-    }
+    if (result.event) await events.dispatch([result.event]);
+    // Also for an existing unprocessed image: a process that died between creating the image and
+    // enqueueing its processing leaves that work to whichever path delivers the upload next.
+    if (!result.image.processed) await this.enqueueProcessing(result.image);
     return { image: result.image, created: result.created };
   }
 

@@ -18,6 +18,8 @@ const silent = { error() {}, warn() {} };
 export interface TestApp {
   albumkit: Albumkit;
   database: DatabaseHandle;
+  /** Connection string of the test database (PostgreSQL only), for other processes. */
+  databaseUrl: string | undefined;
   request(req: Partial<CoreRequest> & { method: string; path: string }): Promise<CoreResponse & { json: any }>;
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function createTestApp(dialect: Dialect, options: Partial<AlbumkitO
   return {
     albumkit,
     database,
+    databaseUrl: 'url' in database ? (database.url as string) : undefined,
     async request(req) {
       const response = await albumkit.handle({ headers: {}, ...req });
       return { ...response, json: response.body ? JSON.parse(response.body) : undefined };

@@ -41,12 +41,14 @@ export async function prepareTemplate(): Promise<void> {
 }
 
 /** A fresh, migrated database of this test file's own; dropped on close. */
-export async function createTestDatabase(): Promise<DatabaseHandle> {
+export async function createTestDatabase(): Promise<DatabaseHandle & { url: string }> {
   const name = `albumkit_test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`));
-  const handle = await connectDatabase({ url: databaseUrl(name) });
+  const url = databaseUrl(name);
+  const handle = await connectDatabase({ url });
   return {
     ...handle,
+    url,
     async close() {
       await handle.close();
       await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

@@ -1,0 +1,10 @@
+import { InProcessJobs, type Albumkit, type InProcessJobsOptions } from '@albumkit/core';
+import { createProcessors, type ProcessorOptions } from './processors.js';
+
+/**
+ * The embedded default (no Redis): every processor, metadata included, runs in this process.
+ * Pass as `createAlbumkit({ ..., jobs: (albumkit) => inProcessJobs(albumkit) })`.
+ */
+export function inProcessJobs(albumkit: Albumkit, options: ProcessorOptions & InProcessJobsOptions = {}): InProcessJobs {
+  return new InProcessJobs(createProcessors(albumkit, options), options);
+}

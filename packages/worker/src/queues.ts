@@ -1,0 +1,31 @@
+import type { JobName } from '@albumkit/core';
+import type { JobsOptions } from 'bullmq';
+
+/** One BullMQ queue per job name, so that each has its own concurrency and counts. */
+export function queueName(prefix: string, name: JobName): string {
+  return `${prefix}-${name}`;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  /** First retry delay in ms; doubles each time, with jitter. */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY: Record<JobName, RetryPolicy> = {
+  notification: { attempts: 8, backoffMs: 1000 },
+  metadata: { attempts: 6, backoffMs: 2000 },
+  // Receivers may be down for a while: about an hour of retries.
+  webhook: { attempts: 12, backoffMs: 2000 },
+};
+
+export function jobOptions(policy: RetryPolicy, jobId: string): JobsOptions {
+  return {
+    jobId,
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffMs, jitter: 0.5 },
+    // Completed jobs are kept an hour (their ids deduplicate repeats), failed ones a week for inspection.
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}

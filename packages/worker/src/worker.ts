@@ -1,0 +1,103 @@
+import { isUnrecoverable, JOB_NAMES, type Albumkit, type JobName, type Logger, type Processors } from '@albumkit/core';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createProcessors, type ProcessorOptions } from './processors.js';
+import { queueName } from './queues.js';
+
+export interface WorkerOptions extends ProcessorOptions {
+  albumkit: Albumkit;
+  redisUrl: string;
+  prefix?: string;
+  /** Jobs run at once, per queue. */
+  concurrency?: Partial<Record<JobName, number>>;
+  /** How long a job may hold its lock without renewal before it counts as stalled (ms). */
+  lockDurationMs?: number;
+  /** How often stalled jobs (of a killed worker) are looked for and run again (ms). */
+  stalledIntervalMs?: number;
+  /** Re-enqueue images left unprocessed for this long (a lost enqueue); 0 turns the sweep off. */
+  sweepAfterMs?: number;
+  logger?: Logger;
+  /** Replace or add processors (tests). */
+  processors?: Partial<Processors>;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs and waits for the running ones, at most `timeoutMs`; then releases them. */
+  close(timeoutMs?: number): Promise<void>;
+  workers: Record<JobName, Worker>;
+  isRunning(): boolean;
+}
+
+const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10 };
+
+/** Starts one BullMQ worker per queue, running albumkit's processors. */
+export function startWorker(options: WorkerOptions): RunningWorker {
+  const { albumkit } = options;
+  const logger = options.logger ?? { error: console.error, warn: console.warn };
+  const processors = { ...createProcessors(albumkit, options), ...options.processors } as Processors;
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => {});
+  const prefix = options.prefix ?? 'albumkit';
+
+  const workers = Object.fromEntries(
+    JOB_NAMES.map((name) => {
+      const processor = processors[name] as (data: unknown, ctx: { attempt: number }) => Promise<unknown>;
+      const worker = new Worker(
+        queueName(prefix, name),
+        async (job: Job) => {
+          try {
+            return await processor(job.data, { attempt: job.attemptsMade + 1 });
+          } catch (error) {
+            if (isUnrecoverable(error)) throw new UnrecoverableError((error as Error).message);
+            throw error;
+          }
+        },
+        {
+          connection,
+          concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+          lockDuration: options.lockDurationMs ?? 30_000,
+          stalledInterval: options.stalledIntervalMs ?? 30_000,
+          maxStalledCount: 5,
+        },
+      );
+      worker.on('failed', (job, error) => {
+        if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
+          logger.error({ err: error, job: name, id: job.id }, 'job failed for good');
+        }
+      });
+      worker.on('error', (error) => logger.warn({ err: error, queue: name }, 'worker error'));
+      return [name, worker];
+    }),
+  ) as Record<JobName, Worker>;
+
+  const sweepAfter = options.sweepAfterMs ?? 5 * 60_000;
+  const sweep = sweepAfter
+    ? setInterval(async () => {
+        try {
+          for (const image of await albumkit.images.unprocessed(new Date(Date.now() - sweepAfter), 500)) {
+            await albumkit.images.enqueueProcessing(image);
+          }
+        } catch (error) {
+          logger.warn({ err: error }, 'sweep of unprocessed images failed');
+        }
+      }, Math.min(sweepAfter, 60_000))
+    : undefined;
+  sweep?.unref();
+
+  let running = true;
+  return {
+    workers,
+    isRunning: () => running && Object.values(workers).every((w) => w.isRunning()),
+    async close(timeoutMs = 30_000) {
+      running = false;
+      if (sweep) clearInterval(sweep);
+      const graceful = Promise.all(Object.values(workers).map((w) => w.close()));
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
+      if ((await Promise.race([graceful, timer])) === 'timeout') {
+        // Jobs still running are released: their locks expire and another worker runs them again.
+        await Promise.all(Object.values(workers).map((w) => w.close(true)));
+      }
+      connection.disconnect();
+    },
+  };
+}
