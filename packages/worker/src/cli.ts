@@ -7,24 +7,27 @@ import { startWorker } from './worker.js';
 /**
  * `albumkit-worker`: a worker process configured from the same environment as the API
  * (DATABASE_URL, REDIS_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL), plus
- * ALBUMKIT_WORKER_CONCURRENCY and ALBUMKIT_SHUTDOWN_TIMEOUT_MS. Scale out by starting more.
+ * ALBUMKIT_QUEUE_PREFIX, ALBUMKIT_WORKER_CONCURRENCY, ALBUMKIT_SHUTDOWN_TIMEOUT_MS,
+ * ALBUMKIT_LOCK_DURATION_MS and ALBUMKIT_STALLED_INTERVAL_MS. Scale out by starting more.
  */
 async function main(): Promise<void> {
   const logger = pino({ name: 'albumkit-worker' });
   const { config, redisUrl } = configFromEnv();
   if (!redisUrl) throw new Error('REDIS_URL is required: without Redis, jobs run inside the API process');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required: a worker process shares PostgreSQL with the API');
-  const albumkit = await createAlbumkit({ ...config, logger, jobs: () => new BullMqJobs({ redisUrl }) });
+  const prefix = process.env.ALBUMKIT_QUEUE_PREFIX || undefined;
+  const albumkit = await createAlbumkit({ ...config, logger, jobs: () => new BullMqJobs({ redisUrl, prefix }) });
   const concurrency = Number(process.env.ALBUMKIT_WORKER_CONCURRENCY ?? '') || undefined;
   const worker = startWorker({
     albumkit,
     redisUrl,
+    prefix,
     logger,
     ...(concurrency ? { concurrency: { notification: concurrency, metadata: concurrency, webhook: concurrency } } : {}),
     ...(process.env.ALBUMKIT_LOCK_DURATION_MS ? { lockDurationMs: Number(process.env.ALBUMKIT_LOCK_DURATION_MS) } : {}),
     ...(process.env.ALBUMKIT_STALLED_INTERVAL_MS ? { stalledIntervalMs: Number(process.env.ALBUMKIT_STALLED_INTERVAL_MS) } : {}),
   });
-  logger.info('albumkit worker started');
+  logger.info({ prefix: prefix ?? 'albumkit' }, 'albumkit worker started');
 
   let stopping = false;
   const stop = async (signal: string) => {
