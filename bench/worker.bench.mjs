@@ -1,0 +1,151 @@
+// End to end: signed notifications → BullMQ → worker → processed images, on real PostgreSQL and
+// Redis, against BullMQ no-op jobs on the same Redis; and bytes fetched to read an original's
+// metadata (Range requests to the local Cloudinary-compatible server) against file sizes.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { apiSignature, createAlbumkit, signNotification } from '@albumkit/core';
+import { BullMqJobs, startWorker, extractMetadataFromUrl } from '@albumkit/worker';
+import { startLocalCloudinary } from '@albumkit/testing';
+import { machineLine, table } from './machine.mjs';
+
+const N = Number(process.env.BENCH_NOTIFICATIONS ?? 3000);
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `albumkit-bench-${randomBytes(3).toString('hex')}`;
+
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const dbName = `albumkit_bench_${randomBytes(4).toString('hex')}`;
+await admin(`CREATE DATABASE ${dbName}`);
+const dbUrl = new URL(ADMIN_URL);
+dbUrl.pathname = `/${dbName}`;
+const cloud = await startLocalCloudinary();
+
+const albumkit = await createAlbumkit({
+  secret: 'bench-secret-0123456789abcdef',
+  databaseUrl: dbUrl.toString(),
+  cloudinary: { cloudName: cloud.cloudName, apiKey: cloud.apiKey, apiSecret: cloud.apiSecret, uploadPrefix: cloud.url, deliveryPrefix: cloud.url },
+  publicUrl: 'http://127.0.0.1:1/api/v1',
+  logger: { error: console.error, warn() {} },
+  jobs: () => new BullMqJobs({ redisUrl: REDIS_URL, prefix }),
+});
+const worker = startWorker({ albumkit, redisUrl: REDIS_URL, prefix, logger: { error: console.error, warn() {} }, sweepAfterMs: 0 });
+
+const org = await albumkit.setup.createOrganization('bench');
+const user = await albumkit.setup.createUser(org.id);
+const token = await albumkit.issueToken(user.id, { BENCH: { Access: { image_upload: true } } });
+const album = await albumkit.handle({ method: 'GET', path: '/api/v1/albums/BENCH', headers: { authorization: `Bearer ${token}` } });
+const notificationUrl = new URL(JSON.parse(album.body).upload_form.params.notification_url);
+const exif = { DateTimeOriginal: '2018:07:25 16:34:23', SubSecTimeOriginal: '935', GPSLatitude: "50 deg 17' 58.57\" N", GPSLongitude: "14 deg 49' 13.06\" E" };
+const bodies = Array.from({ length: N }, (_, i) => {
+  const result = { public_id: `bench-${i}`, version: 1700000000, width: 1012, height: 759, format: 'jpg', bytes: 311406, type: 'authenticated', image_metadata: exif };
+  return JSON.stringify({ notification_type: 'upload', ...result, signature: apiSignature({ public_id: result.public_id, version: result.version }, cloud.apiSecret) });
+});
+
+// 1. Notifications to processed images.
+const countProcessed = async () =>
+  Number((await albumkit.database.db.selectFrom('images').select((eb) => eb.fn.countAll().as('n')).where('processed', '=', true).executeTakeFirstOrThrow()).n);
+const started = performance.now();
+let acceptMs = 0;
+for (let i = 0; i < N; i += 100) {
+  const t = performance.now();
+  const responses = await Promise.all(
+    bodies.slice(i, i + 100).map((body) =>
+      albumkit.handle({
+        method: 'POST',
+        path: notificationUrl.pathname + notificationUrl.search,
+        headers: { 'content-type': 'application/json', ...signNotification(body, cloud.apiSecret) },
+        rawBody: body,
+      }),
+    ),
+  );
+  acceptMs += performance.now() - t;
+  if (responses.some((r) => r.status !== 201)) throw new Error('a notification was refused');
+}
+let rssPeak = 0;
+while ((await countProcessed()) < N) {
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  if (performance.now() - started > 300_000) throw new Error('timed out');
+  await sleep(20);
+}
+const endToEnd = (performance.now() - started) / 1000;
+rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+
+// 2. BullMQ no-op jobs on the same Redis, same concurrency.
+const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+const noopQueue = new Queue(`${prefix}-noop`, { connection });
+let done = 0;
+const noopWorker = new Worker(`${prefix}-noop`, async () => void done++, { connection, concurrency: 20 });
+const noopStarted = performance.now();
+for (let i = 0; i < N; i += 500) {
+  await noopQueue.addBulk(Array.from({ length: Math.min(500, N - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })));
+}
+while (done < N) await sleep(5);
+const noop = (performance.now() - noopStarted) / 1000;
+await noopWorker.close();
+await noopQueue.obliterate({ force: true });
+await noopQueue.close();
+connection.disconnect();
+
+// 3. Bytes fetched to read an original's metadata, by Range requests.
+const photos = new URL('../test/fixtures/photos/', import.meta.url);
+const fetched = [];
+for (const file of readdirSync(photos).filter((f) => /\.(jpe?g|heic|png|tiff|avif)$/.test(f))) {
+  const params = { timestamp: Math.floor(Date.now() / 1000), type: 'authenticated' };
+  const form = new FormData();
+  for (const [k, v] of Object.entries({ ...params, signature: apiSignature(params, cloud.apiSecret), api_key: cloud.apiKey })) form.append(k, String(v));
+  const bytes = readFileSync(new URL(file, photos));
+  form.append('file', new Blob([bytes]), file);
+  const result = await (await fetch(`${cloud.url}/v1_1/${cloud.cloudName}/auto/upload`, { method: 'POST', body: form })).json();
+  if (!result.public_id) continue; // a file the server refuses
+  const url = albumkit.delivery.url({ publicId: result.public_id, version: String(result.version), type: 'authenticated' }, '', result.format);
+  const { bytesFetched } = await extractMetadataFromUrl(url, { allowedHosts: [new URL(cloud.url).host] });
+  fetched.push([file, bytes.length, bytesFetched]);
+}
+
+await worker.close(10_000);
+await albumkit.close();
+await cloud.close();
+await admin(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await new Queue(`${prefix}-x`, { connection: new Redis(REDIS_URL) }).close();
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const rate = N / endToEnd;
+const noopRate = N / noop;
+const report = `## Worker: notifications to processed images
+
+${machineLine()}. ${fmt(N)} signed notifications posted to the handler (100 at a time), one worker
+(notification and metadata queues, concurrency 20 each) in the same process, PostgreSQL and Redis
+on localhost; EXIF from the upload result's \`image_metadata\` (Cloudinary's path).
+
+${table(
+  ['figure', 'albumkit', 'compared with', 'target'],
+  [
+    ['notifications → processed images / s', fmt(rate), `BullMQ no-op jobs: ${fmt(noopRate)} / s (albumkit = ${((100 * rate) / noopRate).toFixed(0)}%)`, '≥ 1,000 / s, ≥ 20% of no-op'],
+    ['notifications accepted / s (handler: token, signature, enqueue)', fmt(N / (acceptMs / 1000)), '', ''],
+    ['peak RSS of the process (API + worker)', `${Math.round(rssPeak / 2 ** 20)} MB`, '', '≤ 200 MB (worker)'],
+  ],
+)}
+
+### Bytes fetched to read an original's metadata (Range requests, 64 KB first chunk)
+
+${table(
+  ['file', 'file size', 'bytes fetched', 'share'],
+  fetched.map(([f, size, got]) => [f, fmt(size), fmt(got), `${((100 * got) / size).toFixed(1)}%`]),
+)}
+`;
+writeFileSync('bench/results/worker.md', report);
+console.log(report);
+process.exit(0);
