@@ -9,7 +9,7 @@ import type { AlbumService } from '../services/albums.js';
 import type { ImageService } from '../services/images.js';
 import type { NotificationService } from '../services/notifications.js';
 import { parseBody, parseQuery, type Parsed } from './body.js';
-import { BASE_HEADERS, isUnavailable, requestIdFrom } from './responses.js';
+import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './responses.js';
 import { Router } from './router.js';
 import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './types.js';
 
@@ -171,17 +171,10 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
     const started = performance.now();
     const headers = headerMap(request.headers);
     const requestId = requestIdFrom(headers.get('x-request-id'));
-    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse => ({
-      status,
-      body,
-      headers: {
-        ...BASE_HEADERS,
-        ...extra,
-        'Content-Length': String(Buffer.byteLength(body)),
-        'X-Request-Id': requestId,
-        'X-Runtime': ((performance.now() - started) / 1000).toFixed(6),
-      },
-    });
+    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse =>
+      buildResponse(status, body, requestId, started, extra);
+    const fail = (status: number, code: string, message: string, extra: Record<string, string> = {}): CoreResponse =>
+      errorResponse(status, code, message, requestId, started, extra);
 
     try {
       let path = request.path;
@@ -196,8 +189,8 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
 
       const method = request.method.toUpperCase();
       const match = router.match(method, path);
-      if (match === undefined) return finish(404, JSON.stringify({ error: 'not_found', message: 'No such endpoint' }));
-      if (match === 'methodMismatch') return finish(405, JSON.stringify({ error: 'method_not_allowed', message: `${method} is not allowed here` }));
+      if (match === undefined) return fail(404, 'not_found', 'No such endpoint');
+      if (match === 'methodMismatch') return fail(405, 'method_not_allowed', `${method} is not allowed here`);
 
       let queryCache: Parsed | undefined;
       let bodyCache: Parsed | undefined;
@@ -219,16 +212,14 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       return finish(result.status, result.json === undefined ? '' : JSON.stringify(result.json), extra);
     } catch (error) {
       if (error instanceof AccessDenied) return finish(401, '', { 'X-message': 'Access denied' });
-      if (error instanceof AlbumkitError) {
-        return finish(error.status, JSON.stringify({ error: error.code, message: error.message }));
-      }
+      if (error instanceof AlbumkitError) return fail(error.status, error.code, error.message);
       if (isUnavailable(error)) {
         const unavailable = new ServiceUnavailable();
         deps.logger.warn({ err: error, requestId }, 'dependency unavailable');
-        return finish(503, JSON.stringify({ error: unavailable.code, message: unavailable.message }), { 'Retry-After': '5' });
+        return fail(503, unavailable.code, unavailable.message, { 'Retry-After': '5' });
       }
       deps.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'unexpected error');
-      return finish(500, JSON.stringify({ error: 'internal_error', message: 'Internal error', request_id: requestId }));
+      return fail(500, 'internal_error', 'Internal error');
     }
   };
 }

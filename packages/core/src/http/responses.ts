@@ -15,6 +15,29 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   P3P: 'CP="NOI ADM DEV PSAi COM NAV OUR OTRo STP IND DEM"',
 });
 
+import type { CoreResponse } from './types.js';
+
+/** A response with every header albumkit sends: the base set, length, request id, server time. */
+export function buildResponse(status: number, body: string, requestId: string, startedAt: number, extra: Record<string, string> = {}): CoreResponse {
+  return {
+    status,
+    body,
+    headers: {
+      ...BASE_HEADERS,
+      ...extra,
+      'Content-Length': String(Buffer.byteLength(body)),
+      'X-Request-Id': requestId,
+      'X-Runtime': ((performance.now() - startedAt) / 1000).toFixed(6),
+    },
+  };
+}
+
+/** The JSON error every layer answers with: `{error, message}` (and the request id of a 5xx). */
+export function errorResponse(status: number, code: string, message: string, requestId: string, startedAt: number, extra: Record<string, string> = {}): CoreResponse {
+  const body = JSON.stringify({ error: code, message, ...(status >= 500 ? { request_id: requestId } : {}) });
+  return buildResponse(status, body, requestId, startedAt, extra);
+}
+
 const REQUEST_ID = /^[\w.\-:]{1,200}$/;
 
 /** The caller's `X-Request-Id` when it is sane, else a fresh one. */
