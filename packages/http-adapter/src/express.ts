@@ -1,0 +1,35 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { type AdapterOptions, type AlbumkitSource, resolveSettings } from './shared/options.js';
+import { nodeBody, writeNodeResponse, type HostRequest } from './shared/node.js';
+import { createPipeline } from './shared/pipeline.js';
+
+export type { AdapterOptions, AdapterLogger, AlbumkitSource } from './shared/options.js';
+export type { CorsOptions } from './shared/cors.js';
+export { rawBodySaver } from './shared/raw-body-saver.js';
+
+/**
+ * albumkit as Express middleware: `app.use('/api/v1', albumkitExpress(albumkit))`. Every request
+ * under the mount path is albumkit's (unknown ones get albumkit's JSON 404). Works behind
+ * `express.json()` / `express.urlencoded()`: see `rawBodySaver` for byte-exact bodies.
+ */
+export function albumkitExpress(source: AlbumkitSource, options: AdapterOptions = {}): RequestHandler {
+  const settings = resolveSettings(source, options);
+  const run = createPipeline(settings);
+
+  return function albumkitMiddleware(req: Request, res: Response, _next: NextFunction): void {
+    const hostReq = req as unknown as HostRequest;
+    // `req.url` is relative to the mount path; the query string is passed raw to the core.
+    run({ method: req.method, path: req.url || '/', headers: req.headers, body: () => nodeBody(hostReq, settings.bodyLimit) }).then(
+      (response) => {
+        if (!response) return;
+        // albumkit answers with its own header set, as recorded; Express adds X-Powered-By.
+        if (!res.headersSent) res.removeHeader('X-Powered-By');
+        writeNodeResponse(res, response);
+      },
+      (error: unknown) => {
+        settings.logger.error({ err: error }, 'albumkit adapter: response failed');
+        if (!res.headersSent) res.destroy();
+      },
+    );
+  };
+}

@@ -1,0 +1,68 @@
+import type { CoreHandler } from '@albumkit/core';
+import type { CorsOptions } from './cors.js';
+
+/** Where adapter-level failures go (pino, console, or anything with `error`). */
+export interface AdapterLogger {
+  error(object: unknown, message?: string): void;
+  warn?(object: unknown, message?: string): void;
+}
+
+export interface AdapterOptions {
+  /** Largest request body read, in bytes (default: albumkit's `limits.bodyBytes`, 1 MB). */
+  bodyLimit?: number;
+  /** Cross-origin access for browser clients; absent: no CORS headers at all. */
+  cors?: CorsOptions;
+  /** Logs the adapter's own unexpected errors (default: `console`). */
+  logger?: AdapterLogger;
+}
+
+/** An albumkit instance (anything with `handle`) or the bare core handler. */
+export type AlbumkitSource = CoreHandler | { handle: CoreHandler; config?: { basePath?: string; limits?: { bodyBytes?: number } } };
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+const consoleLogger: AdapterLogger = {
+  error: (object, message) => console.error(`[albumkit] ${message ?? 'error'}`, object),
+  warn: (object, message) => console.warn(`[albumkit] ${message ?? 'warning'}`, object),
+};
+
+export interface Settings {
+  handler: CoreHandler;
+  bodyLimit: number;
+  cors: CorsOptions | undefined;
+  logger: AdapterLogger;
+  /** albumkit's own mount prefix (`config.basePath`), when the source is an albumkit instance. */
+  basePath: string | undefined;
+}
+
+export function resolveSettings(source: AlbumkitSource, options: AdapterOptions = {}): Settings {
+  const handler = typeof source === 'function' ? source : source?.handle;
+  if (typeof handler !== 'function') throw new TypeError('albumkit adapter: expected an albumkit instance or its `handle` function');
+  const config = typeof source === 'function' ? undefined : source.config;
+  const bodyLimit = options.bodyLimit ?? config?.limits?.bodyBytes ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0) throw new TypeError('albumkit adapter: bodyLimit must be a non-negative integer');
+  // Bind when given an albumkit object so `this` never matters.
+  const bound: CoreHandler = typeof source === 'function' ? source : (request) => handler.call(source, request);
+  return { handler: bound, bodyLimit, cors: options.cors, logger: options.logger ?? consoleLogger, basePath: config?.basePath };
+}
+
+/** Normalizes a mount prefix: `''` or `/a/b` (leading slash, no trailing slash). */
+export function normalizePrefix(prefix: string | undefined): string {
+  if (!prefix || prefix === '/') return '';
+  const withSlash = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  return withSlash.replace(/\/+$/, '');
+}
+
+/**
+ * The request target relative to `prefix` (`/api/v1/albums?x=1` → `/albums?x=1`), or undefined
+ * when the target is outside the prefix.
+ */
+export function stripPrefix(url: string, prefix: string): string | undefined {
+  if (!prefix) return url || '/';
+  if (!url.startsWith(prefix)) return undefined;
+  const rest = url.slice(prefix.length);
+  if (rest === '') return '/';
+  if (rest[0] === '/') return rest;
+  if (rest[0] === '?') return `/${rest}`;
+  return undefined;
+}
