@@ -159,4 +159,23 @@ describe('upload flow end to end (PostgreSQL, Redis, local Cloudinary)', () => {
     expect((image.gps as number[])[0]).toBeCloseTo(38.0466417, 5);
     expect(Object.keys(image.exifs as object).length).toBeGreaterThan(5);
   });
+
+  it('an original that is gone is a processed image with the reason, not an endlessly retried job', async () => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const params = { tags: 'GONE', timestamp, type: 'authenticated' };
+    const result = await directUpload(
+      'issue-exifr-36.jpg',
+      { ...params, signature: apiSignature(params, cloud.apiSecret), api_key: cloud.apiKey },
+      `${cloud.url}/v1_1/${cloud.cloudName}/auto/upload`,
+    );
+    const destroy = { public_id: result.public_id, type: 'authenticated', timestamp };
+    const form = new URLSearchParams({ ...destroy, timestamp: String(timestamp), signature: apiSignature(destroy, cloud.apiSecret), api_key: cloud.apiKey });
+    expect(await (await fetch(`${cloud.url}/v1_1/${cloud.cloudName}/image/destroy`, { method: 'POST', body: form })).json()).toEqual({ result: 'ok' });
+    const token = await tenant.userToken({ GONE: access('image_upload') });
+    const posted = await api('/albums/GONE/images', token, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ cloudinary: result }) });
+    expect(posted.status).toBe(200);
+    const image = await processedImage(result);
+    expect(image.processing_error).toMatch(/404/);
+    expect(image.taken_at).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
-import type { Albumkit, Image, ProcessingResult, Processors } from '@albumkit/core';
-import { extractMetadataFromUrl, metadataFromCloudinary, MetadataError, type ImageMetadata } from './metadata/index.js';
+import { isUnrecoverable, type Albumkit, type Image, type ProcessingResult, type Processors } from '@albumkit/core';
+import { extractMetadataFromUrl, metadataFromCloudinary, type ImageMetadata } from './metadata/index.js';
 
 export interface ProcessorOptions {
   /** Hosts the metadata job may fetch originals from; default: the configured delivery host. */
@@ -51,9 +51,10 @@ export function createProcessors(albumkit: Albumkit, options: ProcessorOptions =
           error: found ? null : 'no EXIF metadata in the file',
         };
       } catch (error) {
-        // A file we cannot read is processed with the reason; network trouble is retried.
-        if (!(error instanceof MetadataError)) throw error;
-        result = { error: error.message };
+        // A file we cannot read (or may not fetch) is processed with the reason; network
+        // trouble and 5xx are thrown, so the job is retried with backoff.
+        if (!isUnrecoverable(error)) throw error;
+        result = { error: (error as Error).message };
       }
       await albumkit.images.markProcessed(organizationId, imageId, result);
     },
