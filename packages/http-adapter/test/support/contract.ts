@@ -4,20 +4,18 @@
  * Cloudinary notifications, host errors. Each case records a normalized snapshot so that the
  * adapters can be compared with each other at the end.
  */
-import cloudinary from 'cloudinary';
-import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import qs from 'qs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signNotification } from '../../../core/src/cloudinary/signing.js';
 import type { Organization } from '../../../core/src/db/schema.js';
 import { authorization, createTestApp, TEST_CONFIG, type TestApp } from '../../../core/test/support/app.js';
 import { mask, shapeOf } from '../../../core/test/support/compare.js';
-import { loadSeeds, seedTokenClaims, type Seed } from '../../../core/test/support/seeds.js';
+import { arrangeSeed, expectRenewedToken, resignSeedToken, resignUploadBody, seedRequestBody } from '../../../core/test/support/seed-replay.js';
+import { loadSeeds } from '../../../core/test/support/seeds.js';
 import { abortMidBody, headerNames, request, streamUntilAnswered, type HttpResult } from './http.js';
 import type { Mount, Running } from './mounts.js';
 
 export const seeds = loadSeeds();
-const key = new TextEncoder().encode(TEST_CONFIG.secret);
 export const ALLOWED_ORIGIN = 'https://app.example.com';
 const MB = 1024 * 1024;
 
@@ -29,55 +27,6 @@ export const adapterErrors = new Map<string, unknown[]>();
 function record(mount: string, name: string, result: HttpResult): void {
   if (!snapshots.has(name)) snapshots.set(name, new Map());
   snapshots.get(name)!.set(mount, { status: result.status, headers: headerNames(result.headers), json: mask(result.json) });
-}
-
-export async function resign(seed: Seed): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...seedTokenClaims(seed), iat: now, exp: now + 4 * 3600 }).setProtectedHeader({ typ: 'JWT', alg: 'HS256' }).sign(key);
-}
-
-export function resignUploadBody(body: string): string {
-  const params = new URLSearchParams(body);
-  const signature = cloudinary.v2.utils.api_sign_request(
-    { public_id: params.get('cloudinary[public_id]')!, version: params.get('cloudinary[version]')! },
-    TEST_CONFIG.cloudinary.apiSecret,
-  );
-  return body.replace(/cloudinary\[signature\]=[0-9a-f]+/, `cloudinary[signature]=${signature}`);
-}
-
-function imageRow(json: any, organizationId: string) {
-  const [, version, publicId] = /\/v(\d+)\/([^/]+)\.jpg$/.exec(json.original_url)!;
-  const j = (v: unknown) => (v === null ? null : JSON.stringify(v));
-  return {
-    id: json.id,
-    organization_id: organizationId,
-    album_id: json.album_id,
-    user_id: null,
-    upload_key: `${publicId}@${version}`,
-    cloudinary_public_id: publicId!,
-    cloudinary_version: version!,
-    cloudinary_type: 'authenticated',
-    infos: JSON.stringify(json.infos),
-    exifs: JSON.stringify(json.exifs),
-    metadatas: JSON.stringify(json.metadatas),
-    gps: j(json.gps),
-    gps_ip: j(json.gps_ip),
-    gps_exifs: j(json.gps_exifs),
-    gps_html: j(json.gps_html),
-    taken_at: json.taken_at,
-    width: json.width,
-    height: json.height,
-    original_width: json.original_width,
-    original_height: json.original_height,
-    filename: json.filename,
-    format: json.format,
-    title: json.title,
-    description: json.description,
-    group_id: null,
-    color: json.color,
-    processing_error: null,
-    reported_at: null,
-  };
 }
 
 /** `{"a":{"a":…}}` / `a[a][a]…=1`, `depth` levels deep. */
@@ -111,27 +60,10 @@ export function adapterContract(mount: Mount): void {
     await app?.close();
   });
 
-  async function arrange(seed: Seed): Promise<void> {
-    const { db } = app.albumkit.database;
-    const userId = seedTokenClaims(seed).user_id as string;
-    await db.insertInto('users').values({ id: userId, organization_id: organization.id, sfid: null, email: null, name: null }).onConflict((oc) => oc.doNothing()).execute();
-    const expected = seed.responseBody as any;
-    const images = seed.route.includes('/duplicate')
-      ? [{ ...expected, id: /images\/([^/]+)\/duplicate/.exec(seed.route)![1] }]
-      : seed.route.includes('image_syncs')
-        ? expected
-        : [];
-    for (const image of images) {
-      await app.albumkit.repositories.albums.findOrCreate(organization.id, image.album_id);
-      await db.insertInto('images').values(imageRow(image, organization.id)).execute();
-      await app.albumkit.repositories.images.addTags(image.id, image.tag_names ?? []);
-    }
-  }
-
   it.each(seeds.map((s) => [s.title, s] as const))('replays the seed "%s"', async (_title, seed) => {
-    await arrange(seed);
-    const token = await resign(seed);
-    const body = seed.requestBody === undefined ? undefined : seed.route.includes('/images') ? resignUploadBody(seed.requestBody) : seed.requestBody;
+    await arrangeSeed(app.albumkit, organization.id, seed);
+    const token = await resignSeedToken(seed);
+    const body = seedRequestBody(seed);
     const contentType = seed.requestHeaders['Content-Type'];
     const response = await request(base + seed.route, {
       method: seed.method,
@@ -146,11 +78,7 @@ export function adapterContract(mount: Mount): void {
     expect(shapeOf(response.json)).toEqual(shapeOf(seed.responseBody));
     expect(mask(response.json)).toEqual(mask(seed.responseBody));
 
-    const renewed = await jwtVerify(response.headers['x-token']!, key, { algorithms: ['HS256'] });
-    const { iat, exp, ...claims } = renewed.payload;
-    const { iat: _i, exp: _e, ...sent } = decodeJwt(token);
-    expect(claims).toEqual(sent);
-    expect(exp! - iat!).toBe(4 * 3600);
+    await expectRenewedToken(response.headers['x-token'], token);
     record(label, `seed ${seed.file}`, response);
   });
 
@@ -179,7 +107,7 @@ export function adapterContract(mount: Mount): void {
 
   it('accepts form-encoded and JSON bodies for POST /albums/:id/images alike', async () => {
     const seed = seeds.find((s) => s.route.includes('/images/') && s.method === 'POST' && s.requestBody)!;
-    const token = await resign(seed);
+    const token = await resignSeedToken(seed);
     const form = resignUploadBody(seed.requestBody!).replace(/cloudinary\[public_id\]=\w+/, 'cloudinary[public_id]=formjsonsame');
     const signed = resignUploadBody(form);
     const json = JSON.stringify(qs.parse(signed));
@@ -230,7 +158,7 @@ export function adapterContract(mount: Mount): void {
     const seed = seeds.find((s) => s.route.includes('/images/') && s.method === 'POST' && s.requestBody)!;
     const response = await request(base + seed.route, {
       method: 'POST',
-      headers: { ...authorization(await resign(seed)), 'Content-Type': contentType },
+      headers: { ...authorization(await resignSeedToken(seed)), 'Content-Type': contentType },
       body,
     });
     expect(response.status).toBe(400);
