@@ -141,7 +141,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     albums,
     images,
     notifications,
-    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl),
+    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, (id) => tokens.forgetSecret(id)),
     events,
     webhooks,
     repositories,

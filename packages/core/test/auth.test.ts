@@ -106,6 +106,27 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
     });
   });
 
+  describe('verified-token cache', () => {
+    it('still refuses a token once its exp passes, though it was verified before', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await signToken({ user_id: acme.user.id, iat: now, exp: now + 2 });
+      expect((await getImage(token)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      expectDenied(await getImage(token));
+    });
+
+    it('reuses the X-token within the same second, and renews it the next', async () => {
+      const { tokens } = app.albumkit;
+      const auth = await tokens.authenticate(await acme.userToken());
+      const now = Math.floor(Date.now() / 1000);
+      const first = await tokens.renew(auth, now);
+      expect(await tokens.renew(auth, now)).toBe(first);
+      const next = await tokens.renew(auth, now + 1);
+      expect(next).not.toBe(first);
+      expect((await getImage(first)).status).toBe(200);
+    });
+  });
+
   describe('accepted tokens', () => {
     it('Token token="…" and Bearer, with a renewed X-token', async () => {
       const token = await acme.userToken();

@@ -46,8 +46,27 @@ export function tokenFromAuthorization(header: string | undefined): string | und
   return bearer?.[1];
 }
 
+/** How long a verified token is trusted without looking again at its user or secret. */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
+interface Verified {
+  auth: Authenticated;
+  /** The token's `exp`, in seconds, rechecked on every use. */
+  exp: number | undefined;
+  until: number;
+}
+
 export class Tokens {
   private readonly appKey: Uint8Array;
+  /**
+   * Tokens verified recently, keyed by the exact token string: a client sends the same token on
+   * every request, and verifying it (HMAC through WebCrypto, plus a database look-up of its user
+   * or secret) costs far more than the rest of a typical request.
+   */
+  private readonly verified = new Map<string, Verified>();
+  /** The `X-token` of each verified token, reused within the same second (it would be identical). */
+  private readonly renewals = new WeakMap<Authenticated, { second: number; token: Promise<string> }>();
 
   constructor(
     appSecret: string,
@@ -61,6 +80,28 @@ export class Tokens {
   async authenticate(token: string | undefined): Promise<Authenticated> {
     if (!token) throw new AccessDenied('no token');
     if (token.length > this.maxLength) throw new AccessDenied('token too long');
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now && (hit.exp === undefined || hit.exp * 1000 > now)) return hit.auth;
+    const auth = await this.verifyApiToken(token);
+    if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { auth, exp: auth.claims.exp, until: now + VERIFIED_TTL_MS });
+    return auth;
+  }
+
+  /** Forgets verified tokens signed with this organization secret (call when revoking it). */
+  forgetSecret(secretId: string): void {
+    for (const [token, entry] of this.verified) {
+      if (entry.auth.principal.secretId === secretId) this.verified.delete(token);
+    }
+  }
+
+  /** Forgets every verified token (a user was removed, keys rotated). */
+  forgetAll(): void {
+    this.verified.clear();
+  }
+
+  private async verifyApiToken(token: string): Promise<Authenticated> {
     let unverified: TokenClaims;
     try {
       unverified = decodeJwt(token) as TokenClaims;
@@ -89,7 +130,11 @@ export class Tokens {
 
   /** The `X-token` of an authenticated response: same claims, `iat` now, `exp` in 4 hours, same key. */
   renew(auth: Authenticated, now = Math.floor(Date.now() / 1000)): Promise<string> {
-    return this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key);
+    const last = this.renewals.get(auth);
+    if (last?.second === now) return last.token;
+    const token = this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key);
+    this.renewals.set(auth, { second: now, token });
+    return token;
   }
 
   /** A server-issued token for one of the organization's users. */

@@ -19,6 +19,8 @@ export class SetupService {
     private readonly organizations: OrganizationRepository,
     private readonly webhooks: WebhookRepository,
     private readonly publicUrl: string,
+    /** Told when a secret is revoked, so that tokens it signed stop working at once. */
+    private readonly onRevoke: (secretId: string) => void = () => {},
   ) {}
 
   createOrganization(name: string): Promise<Organization> {
@@ -47,8 +49,10 @@ export class SetupService {
     return this.webhooks.create(organizationId, parsed.toString(), events ?? null);
   }
 
-  revokeSecret(id: string): Promise<boolean> {
-    return this.organizations.revokeSecret(id);
+  async revokeSecret(id: string): Promise<boolean> {
+    const revoked = await this.organizations.revokeSecret(id);
+    this.onRevoke(id);
+    return revoked;
   }
 
   private async requireOrganization(id: string): Promise<void> {
