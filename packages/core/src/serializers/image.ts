@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DeliveryUrlSigner, ProxyUrlSigner, AssetRef } from '../cloudinary/urls.js';
 import type { Image } from '../db/schema.js';
 
@@ -102,18 +101,20 @@ export class ImageSerializer {
     const sign = (transformation: string) => this.delivery.url(asset, transformation);
 
     const full = sign(edit + RENDITIONS.full);
+    const large = sign(edit + RENDITIONS.large);
+    const mini = sign(edit + RENDITIONS.mini);
     const infos = image.infos as Record<string, unknown> | null;
     const proxyName = image.filename ?? 'image';
     const proxyFormat = image.format ?? 'jpg';
-    const proxied = (kind: string, transformation: string) =>
-      this.proxy.url(proxyName, proxyFormat, `/images/${image.id}/thumbnails/${kind}-${renditionHash(asset, transformation)}.jpg`);
+    const proxied = (kind: string, signedUrl: string) =>
+      this.proxy.url(proxyName, proxyFormat, `/images/${image.id}/thumbnails/${kind}-${renditionName(signedUrl)}.jpg`);
 
     const thumbnails: Thumbnails = {
       original: pending + sign(edit + RENDITIONS.original),
       full_no_sharinpix: pending + full,
       full: pending + full,
-      large: pending + sign(edit + RENDITIONS.large),
-      mini: pending + sign(edit + RENDITIONS.mini),
+      large: pending + large,
+      mini: pending + mini,
     };
     const json: Omit<ImageJson, 'thumbnails'> = {
       id: image.id,
@@ -141,9 +142,9 @@ export class ImageSerializer {
       external_urls: {
         fill100: pending + sign(edit + RENDITIONS.fit300),
         fit2000: pending + sign(edit + RENDITIONS.fit2000),
-        mini: proxied('mini', edit + RENDITIONS.mini),
-        large: proxied('thumbnail', edit + RENDITIONS.large),
-        full: proxied('full', edit + RENDITIONS.full),
+        mini: proxied('mini', mini),
+        large: proxied('thumbnail', large),
+        full: proxied('full', full),
       },
       filename: image.filename,
       format: image.format,
@@ -162,7 +163,11 @@ export class ImageSerializer {
   }
 }
 
-/** A short, stable name for a rendition: changes when the asset or its edit changes (cache busting). */
-function renditionHash(asset: AssetRef, transformation: string): string {
-  return createHash('sha1').update(`${transformation}/v${asset.version}/${asset.publicId}`).digest('hex').slice(0, 11);
+/**
+ * A short, stable name for a rendition, changing whenever its delivery signature does (another
+ * asset, format or edit: cache busting): the 48 bits of that `s--XXXXXXXX--` as 11 hex digits.
+ */
+function renditionName(signedUrl: string): string {
+  const start = signedUrl.indexOf('/s--') + 4;
+  return Buffer.from(signedUrl.slice(start, start + 8), 'base64url').toString('hex').slice(0, 11);
 }
