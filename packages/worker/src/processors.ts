@@ -9,6 +9,25 @@ export interface ProcessorOptions {
   fetchTimeoutMs?: number;
 }
 
+/** EXIF from the upload result's `image_metadata` (Cloudinary's reading), when it has some. */
+function fromUploadResult(upload: Record<string, unknown>): ImageMetadata | undefined {
+  const provided = upload.image_metadata;
+  if (!provided || typeof provided !== 'object' || Object.keys(provided).length === 0) return undefined;
+  const size = (v: unknown) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined);
+  return metadataFromCloudinary(provided as Record<string, unknown>, size(upload.width), size(upload.height));
+}
+
+function processingResult(metadata: ImageMetadata): ProcessingResult {
+  return {
+    exifs: metadata.exifs,
+    gpsExifs: metadata.gpsExifs,
+    takenAt: metadata.takenAt,
+    width: metadata.width,
+    height: metadata.height,
+    error: Object.keys(metadata.exifs).length > 0 ? null : 'no EXIF metadata in the file',
+  };
+}
+
 /**
  * Every job's processor: core's (notification, webhook) plus the metadata job, which reads
  * EXIF/GPS from the upload result or, when absent, from the head of the original file.
@@ -17,11 +36,8 @@ export function createProcessors(albumkit: Albumkit, options: ProcessorOptions =
   const allowedHosts = options.allowedHosts ?? [new URL(albumkit.config.cloudinary.deliveryPrefix).host];
 
   async function read(image: Image): Promise<ImageMetadata> {
-    const infos = (image.infos ?? {}) as Record<string, unknown>;
-    const provided = infos.image_metadata;
-    if (provided && typeof provided === 'object' && Object.keys(provided).length > 0) {
-      return metadataFromCloudinary(provided as Record<string, unknown>, image.original_width, image.original_height);
-    }
+    const provided = fromUploadResult((image.infos ?? {}) as Record<string, unknown>);
+    if (provided) return provided;
     const asset = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
     // The original, untransformed: its metadata sits in its first bytes.
     const url = albumkit.delivery.url(asset, '', image.format ?? 'jpg');
@@ -35,21 +51,23 @@ export function createProcessors(albumkit: Albumkit, options: ProcessorOptions =
 
   return {
     ...albumkit.processors,
+    // Cloudinary's notification usually carries the EXIF it read (`image_metadata`): the image is
+    // then created processed in one transaction, with no metadata job at all.
+    async notification(job) {
+      let metadata: ImageMetadata | undefined;
+      try {
+        metadata = fromUploadResult(job.upload);
+      } catch {
+        metadata = undefined; // the metadata job will read the file itself
+      }
+      await albumkit.notifications.process(job, metadata ? processingResult(metadata) : undefined);
+    },
     async metadata({ organizationId, imageId }) {
       const image = await albumkit.repositories.images.find(organizationId, imageId);
       if (!image || image.processed) return;
       let result: ProcessingResult;
       try {
-        const metadata = await read(image);
-        const found = Object.keys(metadata.exifs).length > 0;
-        result = {
-          exifs: metadata.exifs,
-          gpsExifs: metadata.gpsExifs,
-          takenAt: metadata.takenAt,
-          width: metadata.width,
-          height: metadata.height,
-          error: found ? null : 'no EXIF metadata in the file',
-        };
+        result = processingResult(await read(image));
       } catch (error) {
         // A file we cannot read (or may not fetch) is processed with the reason; network
         // trouble and 5xx are thrown, so the job is retried with backoff.

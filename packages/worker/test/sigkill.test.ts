@@ -79,7 +79,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
       expect(rows.every((r) => r.processed && r.taken_at?.toISOString() === '2020-01-01T00:00:00.000Z')).toBe(true);
       // Each image processed exactly once, including those the killed worker had started.
       expect(processedEvents.sort()).toEqual(rows.map((r) => r.id).sort());
-      expect([...started].every((id) => rows.some((r) => r.id === id))).toBe(true);
+      expect([...started].every((key) => rows.some((r) => r.cloudinary_public_id === key || r.id === key))).toBe(true);
     } finally {
       await worker.close(5000);
     }

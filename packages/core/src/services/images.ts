@@ -84,7 +84,11 @@ export class ImageService {
     albumId: string,
     upload: unknown,
     metadatas: unknown,
-    options: { verifySignature: boolean },
+    options: {
+      verifySignature: boolean;
+      /** What reading the file found already (the notification job reads `image_metadata` inline): the image is created processed. */
+      processed?: ProcessingResult;
+    },
   ): Promise<{ image: Image; created: boolean }> {
     const facts = readUploadResult(upload);
     if (metadatas !== undefined && metadatas !== null && (typeof metadatas !== 'object' || Array.isArray(metadatas))) {
@@ -99,6 +103,7 @@ export class ImageService {
       if (!ok) throw new BadRequest('cloudinary.signature: does not match this Cloudinary account');
     }
     const gpsHtml = facts.gpsHtml ? JSON.stringify(facts.gpsHtml) : null;
+    const { processed } = options;
     const { db, albums, images, events } = this.deps;
     const result = await db.transaction().execute(async (trx) => {
       await albums.findOrCreate(scope.organizationId, albumId, trx);
@@ -131,22 +136,30 @@ export class ImageService {
           group_id: null,
           processing_error: null,
           reported_at: null,
+          ...(processed
+            ? processedChanges({ exifs: facts.exifs, gps_html: facts.gpsHtml, gps_ip: null, taken_at: facts.takenAt, width: facts.width, height: facts.height }, processed)
+            : {}),
         },
         trx,
       );
       if (inserted) {
+        const recorded = [await events.record(scope.organizationId, albumId, 'new_image', this.eventPayload(inserted), trx)];
+        if (processed) recorded.push(await events.record(scope.organizationId, albumId, 'processed_image', this.eventPayload(inserted), trx));
+        // Last, so that the album row (shared by every upload into the album) stays locked briefly.
         await albums.incrementImages(scope.organizationId, albumId, trx);
-        const event = await events.record(scope.organizationId, albumId, 'new_image', this.eventPayload(inserted), trx);
-        return { image: inserted, created: true, event };
+        return { image: inserted, created: true, recorded };
       }
       const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey, trx);
       if (!existing) throw new Error('upload conflict without an existing image');
-      return { image: existing, created: false, event: undefined };
+      return { image: existing, created: false, recorded: [] };
     });
-    if (result.event) await events.dispatch([result.event]);
-    // Also for an existing unprocessed image: a process that died between creating the image and
-    // enqueueing its processing leaves that work to whichever path delivers the upload next.
-    if (!result.image.processed) await this.enqueueProcessing(result.image);
+    await events.dispatch(result.recorded);
+    if (!result.image.processed) {
+      // An existing unprocessed image is handed on too: a process that died between creating the
+      // image and enqueueing its processing leaves that work to whichever path delivers the upload next.
+      if (processed) return { image: (await this.markProcessed(scope.organizationId, result.image.id, processed)) ?? result.image, created: false };
+      await this.enqueueProcessing(result.image);
+    }
     return { image: result.image, created: result.created };
   }
 
@@ -169,24 +182,7 @@ export class ImageService {
     const outcome = await db.transaction().execute(async (trx) => {
       const image = await images.findForUpdate(organizationId, imageId, trx);
       if (!image || image.processed) return { image, event: undefined };
-      const exifs = image.exifs && Object.keys(image.exifs as object).length > 0 ? image.exifs : (result.exifs ?? {});
-      const gpsExifs = result.gpsExifs ?? null;
-      const updated = await images.update(
-        organizationId,
-        imageId,
-        {
-          processed: true,
-          processing_error: result.error ?? null,
-          exifs: JSON.stringify(exifs),
-          gps_exifs: gpsExifs ? JSON.stringify(gpsExifs) : null,
-          gps: jsonOrNull(chooseGps(gpsExifs, image.gps_html as LatLng | null, image.gps_ip as LatLng | null)),
-          taken_at: result.takenAt ?? image.taken_at,
-          width: result.width || image.width,
-          height: result.height || image.height,
-          updated_at: new Date(),
-        },
-        trx,
-      );
+      const updated = await images.update(organizationId, imageId, { ...processedChanges(image, result), updated_at: new Date() }, trx);
       const event = await events.record(organizationId, updated.album_id, 'processed_image', this.eventPayload(updated), trx);
       return { image: updated, event };
     });
@@ -278,6 +274,25 @@ export class ImageService {
       return image ? [{ image, tagNames: tags.get(id) ?? [] }] : [];
     });
   }
+}
+
+/** The columns a processing result sets: EXIF kept when the upload brought some, GPS chosen EXIF > browser > IP. */
+function processedChanges(
+  image: { exifs: unknown; gps_html: unknown; gps_ip: unknown; taken_at: Date | null; width: number; height: number },
+  result: ProcessingResult,
+) {
+  const exifs = image.exifs && Object.keys(image.exifs as object).length > 0 ? image.exifs : (result.exifs ?? {});
+  const gpsExifs = result.gpsExifs ?? null;
+  return {
+    processed: true,
+    processing_error: result.error ?? null,
+    exifs: JSON.stringify(exifs),
+    gps_exifs: gpsExifs ? JSON.stringify(gpsExifs) : null,
+    gps: jsonOrNull(chooseGps(gpsExifs, image.gps_html as LatLng | null, image.gps_ip as LatLng | null)),
+    taken_at: result.takenAt ?? image.taken_at,
+    width: result.width || image.width,
+    height: result.height || image.height,
+  };
 }
 
 function jsonOrNull(value: unknown): string | null {

@@ -5,7 +5,7 @@ import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
 import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
 import type { OrganizationRepository } from '../repositories/organizations.js';
-import type { ImageService } from './images.js';
+import type { ImageService, ProcessingResult } from './images.js';
 
 export interface NotificationServiceDeps {
   tokens: Tokens;
@@ -53,8 +53,11 @@ export class NotificationService {
     await this.deps.jobs().enqueue('notification', { ...target, upload: upload as Record<string, unknown> });
   }
 
-  /** The job: creates the image of an upload notification (once, however often it arrives). */
-  async process(job: NotificationJob): Promise<void> {
+  /**
+   * The job: creates the image of an upload notification (once, however often it arrives);
+   * `processed`, when the caller already read the metadata the notification carries, creates it processed.
+   */
+  async process(job: NotificationJob, processed?: ProcessingResult): Promise<void> {
     const type = job.upload.notification_type;
     if (type !== undefined && type !== 'upload') return; // errors and other kinds create nothing
     const organization = await this.deps.organizations.find(job.organizationId);
@@ -66,7 +69,7 @@ export class NotificationService {
         job.upload,
         undefined,
         // The notification's own signature already proved it came from Cloudinary.
-        { verifySignature: false },
+        { verifySignature: false, ...(processed ? { processed } : {}) },
       );
     } catch (error) {
       if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);

@@ -1,5 +1,5 @@
 // A worker process for the SIGKILL test: the real processors, with a pause at the start of each
-// metadata job so that the test can kill the process while jobs are running.
+// job so that the test can kill the process while jobs are running.
 import { createAlbumkit } from '@albumkit/core';
 import { BullMqJobs, startWorker } from '@albumkit/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,11 @@ const worker = startWorker({
   stalledIntervalMs: 1000,
   logger: { error() {}, warn() {} },
   processors: {
+    async notification(data, context) {
+      console.log(`started ${data.upload.public_id}`);
+      await sleep(Number(env.PAUSE_MS));
+      return real.notification(data, context);
+    },
     async metadata(data, context) {
       console.log(`started ${data.imageId}`);
       await sleep(Number(env.PAUSE_MS));
