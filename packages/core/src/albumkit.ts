@@ -123,7 +123,6 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const webhooks = new WebhookService({ webhooks: repositories.webhooks, events: repositories.events, config });
   const notifications = new NotificationService({
     tokens,
-    organizations: repositories.organizations,
     images,
     jobs: getJobs,
     config,
@@ -141,7 +140,10 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     albums,
     images,
     notifications,
-    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, (id) => tokens.forgetSecret(id)),
+    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, {
+      secretRevoked: (id) => tokens.forgetSecret(id),
+      webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
+    }),
     events,
     webhooks,
     repositories,

@@ -13,6 +13,9 @@ export class AlbumRepository {
 
   /** The album, created when it does not exist yet (safe under concurrency). */
   async findOrCreate(organizationId: string, id: string, db: Db = this.db): Promise<Album> {
+    // Usually the album exists: one read, and an insert only the first time.
+    const existing = await this.find(organizationId, id, db);
+    if (existing) return existing;
     const created = await db
       .insertInto('albums')
       .values({ organization_id: organizationId, id })

@@ -83,9 +83,8 @@ export class ImageRepository {
       .where('organization_id', '=', organizationId)
       .where('album_id', '=', albumId);
     if (after) {
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]),
-      );
+      // A row comparison, so that PostgreSQL seeks the listing index instead of filtering rows.
+      query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
     }
     return query.orderBy('created_at').orderBy('id').limit(limit).execute();
   }

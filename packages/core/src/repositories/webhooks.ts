@@ -24,10 +24,9 @@ export class WebhookRepository {
     return this.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Active webhooks of the organization that receive this event. */
-  async subscribers(organizationId: string, event: string): Promise<Webhook[]> {
-    const rows = await this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('active', '=', true).execute();
-    return rows.filter((w) => w.events === null || (Array.isArray(w.events) && w.events.includes(event)));
+  /** Active webhooks of the organization. */
+  active(organizationId: string): Promise<Webhook[]> {
+    return this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('active', '=', true).execute();
   }
 
   async recordDelivery(delivery: Omit<WebhookDelivery, 'id' | 'created_at'>): Promise<void> {

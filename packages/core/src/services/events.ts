@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AlbumEvent, Database } from '../db/schema.js';
+import type { AlbumEvent, Database, Webhook } from '../db/schema.js';
 import type { EventBus, EventName, EventPayloads } from '../events/bus.js';
 import type { Logger } from '../http/handler.js';
 import type { JobPort } from '../jobs/port.js';
@@ -10,7 +10,12 @@ import type { WebhookRepository } from '../repositories/webhooks.js';
  * Emitting an event: record it (in the caller's transaction, so it exists exactly when the change
  * does), then, after commit, tell in-process listeners and enqueue one webhook job per subscriber.
  */
+/** How long the webhooks of an organization are remembered (a new one reaches other processes within this time). */
+const SUBSCRIBERS_TTL_MS = 5000;
+
 export class EventService {
+  private readonly webhookCache = new Map<string, { until: number; webhooks: Promise<Webhook[]> }>();
+
   constructor(
     private readonly deps: {
       events: EventRepository;
@@ -20,6 +25,16 @@ export class EventService {
       logger: Logger;
     },
   ) {}
+
+  /** Records several events of one organization and album in one statement. */
+  recordAll(
+    organizationId: string,
+    albumId: string | null,
+    events: Array<{ [K in EventName]: { type: K; payload: EventPayloads[K] } }[EventName]>,
+    db?: Kysely<Database> | Transaction<Database>,
+  ): Promise<AlbumEvent[]> {
+    return this.deps.events.recordMany(events.map((e) => ({ organizationId, albumId, ...e })), db);
+  }
 
   record<K extends EventName>(
     organizationId: string,
@@ -31,6 +46,23 @@ export class EventService {
     return this.deps.events.record(organizationId, albumId, type, payload, db);
   }
 
+  /** Forget the cached webhooks of an organization (one was added or removed). */
+  forgetWebhooks(organizationId: string): void {
+    this.webhookCache.delete(organizationId);
+  }
+
+  private async subscribers(organizationId: string, type: EventName): Promise<Webhook[]> {
+    const now = Date.now();
+    let entry = this.webhookCache.get(organizationId);
+    if (!entry || entry.until <= now) {
+      if (this.webhookCache.size >= 10_000) this.webhookCache.clear();
+      entry = { until: now + SUBSCRIBERS_TTL_MS, webhooks: this.deps.webhooks.active(organizationId) };
+      this.webhookCache.set(organizationId, entry);
+      entry.webhooks.catch(() => this.webhookCache.delete(organizationId));
+    }
+    return (await entry.webhooks).filter((w) => w.events === null || (Array.isArray(w.events) && w.events.includes(type)));
+  }
+
   /** Call after the transaction that recorded the events committed. Never throws. */
   async dispatch(events: AlbumEvent[]): Promise<void> {
     for (const event of events) {
@@ -39,7 +71,7 @@ export class EventService {
       try {
         const jobs = this.deps.jobs();
         if (!jobs.supports('webhook')) continue;
-        for (const webhook of await this.deps.webhooks.subscribers(event.organization_id, type)) {
+        for (const webhook of await this.subscribers(event.organization_id, type)) {
           await jobs.enqueue('webhook', { eventId: event.id, webhookId: webhook.id });
         }
       } catch (error) {

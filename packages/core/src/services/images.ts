@@ -143,8 +143,13 @@ export class ImageService {
         trx,
       );
       if (inserted) {
-        const recorded = [await events.record(scope.organizationId, albumId, 'new_image', this.eventPayload(inserted), trx)];
-        if (processed) recorded.push(await events.record(scope.organizationId, albumId, 'processed_image', this.eventPayload(inserted), trx));
+        const payload = this.eventPayload(inserted);
+        const recorded = await events.recordAll(
+          scope.organizationId,
+          albumId,
+          processed ? [{ type: 'new_image', payload }, { type: 'processed_image', payload }] : [{ type: 'new_image', payload }],
+          trx,
+        );
         // Last, so that the album row (shared by every upload into the album) stays locked briefly.
         await albums.incrementImages(scope.organizationId, albumId, trx);
         return { image: inserted, created: true, recorded };

@@ -4,12 +4,10 @@ import type { AlbumkitConfig } from '../config.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
 import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
-import type { OrganizationRepository } from '../repositories/organizations.js';
 import type { ImageService, ProcessingResult } from './images.js';
 
 export interface NotificationServiceDeps {
   tokens: Tokens;
-  organizations: OrganizationRepository;
   images: ImageService;
   jobs: () => JobPort;
   config: AlbumkitConfig;
@@ -60,8 +58,6 @@ export class NotificationService {
   async process(job: NotificationJob, processed?: ProcessingResult): Promise<void> {
     const type = job.upload.notification_type;
     if (type !== undefined && type !== 'upload') return; // errors and other kinds create nothing
-    const organization = await this.deps.organizations.find(job.organizationId);
-    if (!organization) throw new UnrecoverableJobError('organization no longer exists');
     try {
       await this.deps.images.createFromUpload(
         { organizationId: job.organizationId, userId: job.userId },
@@ -73,6 +69,8 @@ export class NotificationService {
       );
     } catch (error) {
       if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);
+      // 23503: the organization (or user) is gone; the album's foreign key refuses the image.
+      if ((error as { code?: string }).code === '23503') throw new UnrecoverableJobError('organization or user no longer exists');
       throw error;
     }
   }

@@ -19,8 +19,8 @@ export class SetupService {
     private readonly organizations: OrganizationRepository,
     private readonly webhooks: WebhookRepository,
     private readonly publicUrl: string,
-    /** Told when a secret is revoked, so that tokens it signed stop working at once. */
-    private readonly onRevoke: (secretId: string) => void = () => {},
+    /** Told of changes that caches elsewhere must see at once (tokens of a revoked secret, new webhooks). */
+    private readonly hooks: { secretRevoked?: (secretId: string) => void; webhooksChanged?: (organizationId: string) => void } = {},
   ) {}
 
   createOrganization(name: string): Promise<Organization> {
@@ -46,12 +46,14 @@ export class SetupService {
     const parsed = new URL(url);
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('webhook URL must be http(s)');
     for (const event of events ?? []) if (!EVENT_NAMES.includes(event)) throw new Error(`unknown event "${event}"`);
-    return this.webhooks.create(organizationId, parsed.toString(), events ?? null);
+    const webhook = await this.webhooks.create(organizationId, parsed.toString(), events ?? null);
+    this.hooks.webhooksChanged?.(organizationId);
+    return webhook;
   }
 
   async revokeSecret(id: string): Promise<boolean> {
     const revoked = await this.organizations.revokeSecret(id);
-    this.onRevoke(id);
+    this.hooks.secretRevoked?.(id);
     return revoked;
   }
 
