@@ -2,7 +2,7 @@ import type { Principal } from '../auth/abilities.js';
 import { tokenFromAuthorization, type Authenticated, type Tokens } from '../auth/tokens.js';
 import type { AlbumkitConfig } from '../config.js';
 import type { Album } from '../db/schema.js';
-import { AccessDenied, AlbumkitError, BadRequest, ServiceUnavailable } from '../errors.js';
+import { AccessDenied, AlbumkitError, BadRequest, PayloadTooLarge, ServiceUnavailable } from '../errors.js';
 import { serializeAlbum } from '../serializers/album.js';
 import type { ImageSerializer } from '../serializers/image.js';
 import type { AlbumService } from '../services/albums.js';
@@ -154,7 +154,7 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       async run({ request, headers, query }) {
         if (request.rawBody === undefined) throw new BadRequest('notification: the raw request body is required to check its signature');
         const raw = typeof request.rawBody === 'string' ? Buffer.from(request.rawBody) : request.rawBody;
-        if (raw.byteLength > limits.bodyBytes) throw new AlbumkitError(413, 'payload_too_large', 'notification body too large');
+        if (raw.byteLength > limits.bodyBytes) throw new PayloadTooLarge('notification body too large');
         await notifications.accept({
           token: stringParam(query().token, 'token', limits.tokenLength),
           rawBody: raw,
