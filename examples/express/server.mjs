@@ -1,5 +1,6 @@
-// An Express app with albumkit mounted at /api/v1 next to its own routes.
-// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL.
+// The smallest embedding: an Express app with albumkit mounted at /api/v1 next to its own routes.
+// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL (all configured by you).
+// The full demo with embedded defaults and the demo page is start.mjs (`npm start` at the root).
 import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { albumkitExpress, rawBodySaver } from '@albumkit/http-adapter/express';
 import express from 'express';

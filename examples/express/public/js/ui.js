@@ -1,0 +1,49 @@
+// Small DOM and formatting helpers.
+
+export const $ = (selector) => document.querySelector(selector);
+
+/** `el('a', { href }, 'text', child)`: an element with attributes and children (strings are text). */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? '' : String(value));
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  return node;
+}
+
+// Dates taken come from EXIF wall-clock times: shown as written, not shifted to this browser's zone.
+const takenFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+export function describeTakenAt(value) {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : takenFormat.format(date);
+}
+
+/** `[lat, lng]` (or `{lat, lng}`) as `50.2996° N, 14.8203° E`. */
+export function latLng(gps) {
+  if (!gps) return null;
+  const [lat, lng] = Array.isArray(gps) ? gps : [gps.lat ?? gps.latitude, gps.lng ?? gps.lon ?? gps.longitude];
+  if (typeof lat !== 'number' || typeof lng !== 'number' || !Number.isFinite(lat) || !Number.isFinite(lng)) return null;
+  return [lat, lng];
+}
+
+export function describeGps(gps) {
+  const point = latLng(gps);
+  if (!point) return null;
+  const [lat, lng] = point;
+  return `${Math.abs(lat).toFixed(4)}° ${lat >= 0 ? 'N' : 'S'}, ${Math.abs(lng).toFixed(4)}° ${lng >= 0 ? 'E' : 'W'}`;
+}
+
+export function mapUrl(gps) {
+  const [lat, lng] = latLng(gps).map((n) => n.toFixed(5));
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=14/${lat}/${lng}`;
+}
+
+export function describeBytes(bytes) {
+  if (typeof bytes !== 'number') return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

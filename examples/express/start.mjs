@@ -1,0 +1,188 @@
+// The albumkit demo: `npm start` at the repository root builds the packages and runs this file.
+// One process: an Express host app with albumkit at /api/v1 and the demo page at /, a local
+// Cloudinary-compatible server and the jobs. Nothing to install or configure; every default
+// can be replaced with the same variables as in production:
+//
+//   PORT                 port of the host app (default 3000); the local Cloudinary takes PORT+1 when free
+//   ALBUMKIT_HOME        folder of the local state (default ./.data): pglite/, cloudinary/, dev-secret, demo.json
+//   DATABASE_URL         PostgreSQL; absent: embedded PGlite in $ALBUMKIT_HOME/pglite (or ALBUMKIT_DATA_DIR)
+//   CLOUDINARY_URL       a Cloudinary account; absent: the local server, files in $ALBUMKIT_HOME/cloudinary
+//   ALBUMKIT_SECRET      token key; absent: a development secret generated once in $ALBUMKIT_HOME/dev-secret
+//   ALBUMKIT_PUBLIC_URL  public base of the API (default http://localhost:$PORT/api/v1)
+//   REDIS_URL            BullMQ; absent: jobs run in this process
+//   ALBUMKIT_WORKERS     `external`: with REDIS_URL, do not run a worker here (start `npx albumkit-worker`)
+import { createServer } from 'node:http';
+import { isAbsolute, join, relative } from 'node:path';
+import { AccessDenied, can, configFromEnv, createAlbumkit, tokenFromAuthorization } from '@albumkit/core';
+import { albumkitExpress } from '@albumkit/http-adapter/express';
+import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
+import express from 'express';
+import { demoUser, developmentSecret, localHome } from './local-state.mjs';
+
+const env = process.env;
+const logger = {
+  error: (object, message) => console.error(`[albumkit] ${message ?? 'error'}:`, object?.err ?? object),
+  warn: (object, message) => console.warn(`[albumkit] ${message ?? 'warning'}:`, object?.err?.message ?? object),
+};
+/** A path as the user would type it: relative to the working folder when inside it. */
+function shown(path) {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
+/** What to undo on the way out, in order (HTTP server, worker, albumkit, local Cloudinary). */
+const stopping = [];
+
+async function runSteps() {
+  for (const step of stopping) {
+    try {
+      await step();
+    } catch (error) {
+      console.error('  while stopping:', error);
+    }
+  }
+}
+
+async function main() {
+  onSignals();
+  const port = Number(env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
+  const home = localHome(env);
+  const external = env.ALBUMKIT_WORKERS === 'external';
+  if (external && (!env.REDIS_URL || !env.DATABASE_URL)) {
+    throw new Error('ALBUMKIT_WORKERS=external needs REDIS_URL and DATABASE_URL: separate workers share Redis and PostgreSQL with the API');
+  }
+
+  // Embedded defaults: each is used only when its variable is absent.
+  let cloudinaryUrl = env.CLOUDINARY_URL;
+  let localCloudinary;
+  if (!cloudinaryUrl) {
+    const { startLocalCloudinary } = await import('@albumkit/testing');
+    const dir = join(home, 'cloudinary');
+    localCloudinary = await startLocalCloudinary({ port: port + 1, dir }).catch((error) =>
+      error.code === 'EADDRINUSE' ? startLocalCloudinary({ port: 0, dir }) : Promise.reject(error),
+    );
+    stopping.push(() => localCloudinary.close());
+    cloudinaryUrl = localCloudinary.cloudinaryUrl;
+  }
+  const devSecret = env.ALBUMKIT_SECRET ? undefined : developmentSecret(home);
+
+  const { config, redisUrl } = configFromEnv(
+    { ...env, PORT: String(port), CLOUDINARY_URL: cloudinaryUrl, ALBUMKIT_SECRET: env.ALBUMKIT_SECRET || devSecret.secret },
+    { dataDir: join(home, 'pglite') },
+  );
+  const albumkit = await createAlbumkit({
+    ...config,
+    logger,
+    jobs: redisUrl ? () => new BullMqJobs({ redisUrl }) : (ak) => inProcessJobs(ak),
+  });
+  stopping.unshift(() => albumkit.close());
+  if (redisUrl && !external) {
+    const worker = startWorker({ albumkit, redisUrl, logger });
+    stopping.unshift(() => worker.close(5000));
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/api/v1', albumkitExpress(albumkit, { logger }));
+  app.get('/demo/events', demoEvents(albumkit));
+  app.use(express.static(join(import.meta.dirname, 'public')));
+
+  const server = createServer(app);
+  await new Promise((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set PORT to another port`) : error),
+    );
+    server.listen(port, resolve);
+  });
+  stopping.unshift(
+    () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+
+  const demo = await demoUser(albumkit, home);
+  const token = await albumkit.issueToken(demo.userId, {}, { admin: true });
+  const address = `http://localhost:${port}`;
+  const database = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${shown(config.dataDir)}`;
+  const jobs = !redisUrl ? 'in this process' : external ? 'BullMQ on REDIS_URL, separate workers (npx albumkit-worker)' : 'BullMQ on REDIS_URL, worker in this process';
+  console.log(`
+  albumkit demo is running${demo.created ? ' (demo organization and user created)' : ''}
+
+  Open:        ${address}/#token=${token}
+  Address:     ${address}
+  API:         ${config.publicUrl}
+  Database:    ${database}
+  Cloudinary:  ${localCloudinary ? `local server at ${localCloudinary.url}, files in ${shown(join(home, 'cloudinary'))}` : 'CLOUDINARY_URL'}
+  Jobs:        ${jobs}
+
+  Demo token (DEVELOPMENT ONLY: admin of the demo organization, valid 4 hours):
+  ${token}
+${devSecret ? `\n  Tokens are signed with a DEVELOPMENT ONLY secret kept in ${shown(devSecret.path)}; set ALBUMKIT_SECRET in production.\n` : ''}`);
+  if (external) {
+    const secret = devSecret ? `ALBUMKIT_SECRET="$(cat ${shown(devSecret.path)})"` : 'ALBUMKIT_SECRET=…';
+    console.log(`  Jobs wait for separate workers. Start one or more in other terminals, with the same settings:
+    DATABASE_URL=… REDIS_URL=… ${secret} ALBUMKIT_PUBLIC_URL=${config.publicUrl} \\
+      CLOUDINARY_URL="${localCloudinary ? cloudinaryUrl : '…'}" npx albumkit-worker
+`);
+  }
+  console.log('  Ctrl+C stops the demo.\n');
+}
+
+/**
+ * Demo only: the events of an album (new image, processed, upload done), for the page's activity
+ * list. The same tokens as the API: members of the organization, admins, or `image_list` on it.
+ */
+function demoEvents(albumkit) {
+  return async (req, res) => {
+    try {
+      const { principal } = await albumkit.tokens.authenticate(tokenFromAuthorization(req.get('authorization')));
+      const album = typeof req.query.album === 'string' ? req.query.album : '';
+      if (!album || album.length > 255) return void res.status(400).json({ error: 'bad_request', message: 'album: an album id is expected' });
+      if (principal.kind !== 'user' && !can(principal, album, 'image_list')) throw new AccessDenied('no ability on album');
+      const events = await albumkit.repositories.events.list(principal.organizationId, album);
+      res.set('Cache-Control', 'no-store').json(
+        events
+          .slice(-50)
+          .reverse()
+          .map(({ id, type, created_at, payload }) => ({
+            id,
+            type,
+            created_at,
+            image_id: payload?.image_id ?? null,
+            count: payload?.count ?? null,
+          })),
+      );
+    } catch (error) {
+      if (error instanceof AccessDenied) return void res.status(401).set('X-message', 'Access denied').end();
+      logger.error({ err: error }, 'demo events failed');
+      res.status(500).json({ error: 'internal_error', message: 'Internal error' });
+    }
+  };
+}
+
+/** Ctrl+C / SIGTERM: stop taking requests, finish running jobs, close the database, then exit. */
+function onSignals() {
+  let stopped = false;
+  const stop = async (signal) => {
+    if (stopped) return;
+    stopped = true;
+    console.log(`\n  ${signal}: stopping the albumkit demo…`);
+    setTimeout(() => {
+      console.error('  still busy after 15 s: exiting anyway');
+      process.exit(1);
+    }, 15_000).unref();
+    await runSteps();
+    console.log('  albumkit demo stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch(async (error) => {
+  console.error(`\n  albumkit demo could not start: ${error?.message ?? error}\n`);
+  await runSteps();
+  process.exit(1);
+});
