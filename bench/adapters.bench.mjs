@@ -291,7 +291,7 @@ async function main() {
   const pct = (a, b) => `${(((a - b) / a) * 100).toFixed(1)}%`;
   const cpu = /model name\s*:\s*(.+)/.exec(safeRead('/proc/cpuinfo'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   const lines = [
-    '# Adapter benchmark',
+    '## HTTP adapters: albumkit beside a plain route',
     '',
     `- date: ${new Date().toISOString()}`,
     `- machine: ${os.availableParallelism?.() ?? os.cpus().length} CPUs (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
