@@ -310,7 +310,7 @@ async function main() {
     '"adapter cost vs direct" isolates the adapter: (direct − albumkit) / direct, where "direct" calls the core handler from a plain route of the same framework.',
     'Servers, PostgreSQL and the load generator share the same CPUs: expect run-to-run variation of 10-30% per cell on a small machine; compare columns within one run.',
     '',
-    '## Where the time of one albumkit request goes (sequential, µs per call, in the server process)',
+    '### Where the time of one albumkit request goes (sequential, µs per call, in the server process)',
     '',
     '| step | µs |',
     '|---|---:|',
