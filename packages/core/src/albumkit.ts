@@ -115,12 +115,17 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     albums: repositories.albums,
     images: repositories.images,
     events,
-    serializer: imageSerializer,
     jobs: getJobs,
     config,
     logger,
   });
-  const webhooks = new WebhookService({ webhooks: repositories.webhooks, events: repositories.events, config });
+  const webhooks = new WebhookService({
+    webhooks: repositories.webhooks,
+    events: repositories.events,
+    images: repositories.images,
+    serializer: imageSerializer,
+    config,
+  });
   const notifications = new NotificationService({
     tokens,
     images,

@@ -38,7 +38,7 @@ export {
   type Processors,
 } from './jobs/port.js';
 export { InProcessJobs, type InProcessJobsOptions } from './jobs/in-process.js';
-export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload } from './events/bus.js';
+export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload, type ImageWebhookPayload } from './events/bus.js';
 export { webhookSignature, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from './services/webhooks.js';
 export type { ProcessingResult } from './services/images.js';
 export type { Logger } from './http/handler.js';

@@ -8,13 +8,17 @@ export interface UploadDonePayload {
   image_ids: string[];
 }
 
+/** Recorded for image events; webhooks also receive the image's JSON as it is at delivery. */
 export interface ImageEventPayload {
   album_id: string;
   image_id: string;
-  image: ImageJson;
 }
 
-/** What webhooks receive (as `p=<json>`) for each event. */
+export interface ImageWebhookPayload extends ImageEventPayload {
+  image: ImageJson | null;
+}
+
+/** What each event records (and in-process listeners receive, with the organization). */
 export interface EventPayloads {
   new_image: ImageEventPayload;
   processed_image: ImageEventPayload;

@@ -9,7 +9,6 @@ import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../http/handler.js';
-import type { ImageSerializer } from '../serializers/image.js';
 import type { EventService } from './events.js';
 import type { AlbumRepository } from '../repositories/albums.js';
 import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
@@ -22,7 +21,6 @@ export interface ImageServiceDeps {
   albums: AlbumRepository;
   images: ImageRepository;
   events: EventService;
-  serializer: ImageSerializer;
   jobs: () => JobPort;
   config: AlbumkitConfig;
   logger: Logger;
@@ -201,7 +199,7 @@ export class ImageService {
   }
 
   private eventPayload(image: Image) {
-    return { album_id: image.album_id, image_id: image.id, image: this.deps.serializer.serialize(image) };
+    return { album_id: image.album_id, image_id: image.id };
   }
 
   /** One image: needs `image_list` on its album (members and admins of its organization may). */

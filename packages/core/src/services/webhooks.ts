@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { AlbumkitConfig } from '../config.js';
+import type { AlbumEvent } from '../db/schema.js';
+import type { ImageEventPayload } from '../events/bus.js';
 import type { EventRepository } from '../repositories/events.js';
+import type { ImageRepository } from '../repositories/images.js';
 import type { WebhookRepository } from '../repositories/webhooks.js';
+import type { ImageSerializer } from '../serializers/image.js';
 import { UnrecoverableJobError } from '../jobs/port.js';
 
 export const WEBHOOK_EVENT_HEADER = 'X-Albumkit-Event';
@@ -23,17 +27,27 @@ export class WebhookService {
     private readonly deps: {
       webhooks: WebhookRepository;
       events: EventRepository;
+      images: ImageRepository;
+      serializer: ImageSerializer;
       config: AlbumkitConfig;
       fetch?: typeof fetch;
     },
   ) {}
+
+  /** The `p` of a delivery: the recorded payload, plus the image's JSON (as it is now) for image events. */
+  private async body(event: AlbumEvent): Promise<unknown> {
+    if (event.type !== 'new_image' && event.type !== 'processed_image') return event.payload;
+    const payload = event.payload as ImageEventPayload;
+    const image = await this.deps.images.find(event.organization_id, payload.image_id);
+    return { ...payload, image: image ? this.deps.serializer.serialize(image) : null };
+  }
 
   /** Throws when the receiver did not answer 2xx, so that the job is retried with backoff. */
   async deliver(eventId: string, webhookId: string, attempt = 1): Promise<void> {
     const [webhook, event] = await Promise.all([this.deps.webhooks.find(webhookId), this.deps.events.find(eventId)]);
     if (!webhook || !event || !webhook.active) throw new UnrecoverableJobError('webhook or event no longer exists');
     if (webhook.organization_id !== event.organization_id) throw new UnrecoverableJobError('webhook of another organization');
-    const body = new URLSearchParams({ p: JSON.stringify(event.payload) }).toString();
+    const body = new URLSearchParams({ p: JSON.stringify(await this.body(event)) }).toString();
     const timestamp = Math.floor(Date.now() / 1000);
     const started = performance.now();
     let status: number | null = null;
