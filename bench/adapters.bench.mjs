@@ -13,37 +13,24 @@
  * Writes bench/results/adapters.md.
  */
 import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createTempDatabase } from './temp-database.mjs';
 
 const FRAMEWORKS = ['node', 'express', 'koa', 'fastify', 'fetch'];
 const VARIANTS = ['plain', 'albumkit', 'direct'];
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // ---------------------------------------------------------------- server side (child process)
 
 async function database() {
   if (process.env.BENCH_DB === 'pglite') return { label: 'PGlite (in memory, same process)', options: {}, drop: async () => {} };
-  const { default: pg } = await import('pg');
-  const name = `albumkit_bench_${randomBytes(5).toString('hex')}`;
-  const admin = async (sql) => {
-    const client = new pg.Client({ connectionString: ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { label: `PostgreSQL (temporary database on ${url.host})`, options: { databaseUrl: url.toString() }, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const temp = await createTempDatabase();
+  return { label: `PostgreSQL (temporary database on ${temp.host})`, options: { databaseUrl: temp.url }, drop: temp.drop };
 }
 
 async function seed(albumkit) {

@@ -11,14 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import express from 'express';
-import pg from 'pg';
 import { apiSignature, createAlbumkit } from '@albumkit/core';
 import { albumkitExpress } from '@albumkit/http-adapter/express';
 import { machineLine, table } from './machine.mjs';
+import { createTempDatabase } from './temp-database.mjs';
 
 const N = Number(process.env.BENCH_REQUESTS ?? 500);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const apiSecret = 'bench-cloudinary-api-secret';
 
 // ---------------------------------------------------------------- the seeds: request body and X-Runtime
@@ -39,23 +38,11 @@ const uploadSeed = seeds.find((s) => /^POST \/api\/v1\/albums\/[^/]+\/images/.te
 const uploadBody = unescape(uploadSeed.body);
 
 // ---------------------------------------------------------------- database, albumkit, server
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-const dbName = `albumkit_bench_${randomBytes(4).toString('hex')}`;
-await admin(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(ADMIN_URL);
-dbUrl.pathname = `/${dbName}`;
+const tempDatabase = await createTempDatabase();
 
 const albumkit = await createAlbumkit({
   secret: 'bench-secret-0123456789abcdef',
-  databaseUrl: dbUrl.toString(),
+  databaseUrl: tempDatabase.url,
   cloudinary: { cloudName: 'sadaasdasd', apiKey: '123123123123', apiSecret },
   publicUrl: 'https://localhost:5001/api/v1',
   logger: { error: console.error, warn() {} },
@@ -243,7 +230,7 @@ await new Promise((resolve) => {
   agent.destroy();
 });
 await albumkit.close();
-await admin(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await tempDatabase.drop();
 
 const ms = (x) => x.toFixed(2);
 const verdict = (r) => {

@@ -14,33 +14,21 @@ import pg from 'pg';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { createAlbumkit } from '@albumkit/core';
 import { machineLine, table } from './machine.mjs';
+import { createTempDatabase } from './temp-database.mjs';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100_000);
 const ALBUMS = 50;
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-const dbName = `albumkit_bench_${randomBytes(4).toString('hex')}`;
-await admin(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(ADMIN_URL);
-dbUrl.pathname = `/${dbName}`;
+const tempDatabase = await createTempDatabase();
 
 const albumkit = await createAlbumkit({
   secret: 'bench-secret-0123456789abcdef',
-  databaseUrl: dbUrl.toString(),
+  databaseUrl: tempDatabase.url,
   cloudinary: { cloudName: 'demo', apiKey: '123123123123', apiSecret: 'bench-cloudinary-secret' },
   publicUrl: 'http://localhost/api/v1',
   logger: { error: console.error, warn() {} },
 });
-const client = new pg.Client({ connectionString: dbUrl.toString() });
+const client = new pg.Client({ connectionString: tempDatabase.url });
 await client.connect();
 
 // ---------------------------------------------------------------- data
@@ -210,7 +198,7 @@ for (const query of queries) {
 
 await client.end();
 await albumkit.close();
-await admin(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await tempDatabase.drop();
 
 // ---------------------------------------------------------------- reports
 const describe = (plan) => {

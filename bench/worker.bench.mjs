@@ -4,38 +4,24 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { apiSignature, createAlbumkit, signNotification } from '@albumkit/core';
 import { BullMqJobs, startWorker, extractMetadataFromUrl } from '@albumkit/worker';
 import { startLocalCloudinary } from '@albumkit/testing';
 import { machineLine, table } from './machine.mjs';
+import { createTempDatabase } from './temp-database.mjs';
 
 const N = Number(process.env.BENCH_NOTIFICATIONS ?? 3000);
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `albumkit-bench-${randomBytes(3).toString('hex')}`;
 
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const dbName = `albumkit_bench_${randomBytes(4).toString('hex')}`;
-await admin(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(ADMIN_URL);
-dbUrl.pathname = `/${dbName}`;
+const tempDatabase = await createTempDatabase();
 const cloud = await startLocalCloudinary();
 
 const albumkit = await createAlbumkit({
   secret: 'bench-secret-0123456789abcdef',
-  databaseUrl: dbUrl.toString(),
+  databaseUrl: tempDatabase.url,
   cloudinary: { cloudName: cloud.cloudName, apiKey: cloud.apiKey, apiSecret: cloud.apiSecret, uploadPrefix: cloud.url, deliveryPrefix: cloud.url },
   publicUrl: 'http://127.0.0.1:1/api/v1',
   logger: { error: console.error, warn() {} },
@@ -118,7 +104,7 @@ for (const file of readdirSync(photos).filter((f) => /\.(jpe?g|heic|png|tiff|avi
 await worker.close(10_000);
 await albumkit.close();
 await cloud.close();
-await admin(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await tempDatabase.drop();
 await new Queue(`${prefix}-x`, { connection: new Redis(REDIS_URL) }).close();
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
