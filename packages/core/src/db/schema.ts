@@ -43,10 +43,19 @@ export interface AlbumTable {
   organization_id: string;
   /** A UUID, or an external id such as a Salesforce record id; unique per organization. */
   id: string;
+  /** Images counted before migration 0003; read counts through AlbumRepository (adds album_image_counts). */
   images_count: Generated<number>;
   views_count: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** Shards of an album's image count (see migration 0003). */
+export interface AlbumImageCountTable {
+  organization_id: string;
+  album_id: string;
+  shard: number;
+  count: number;
 }
 
 export interface ImageTable {
@@ -134,6 +143,7 @@ export interface Database {
   users: UserTable;
   organization_secrets: OrganizationSecretTable;
   albums: AlbumTable;
+  album_image_counts: AlbumImageCountTable;
   images: ImageTable;
   image_tags: ImageTagTable;
   events: EventTable;

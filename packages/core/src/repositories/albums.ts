@@ -1,14 +1,28 @@
-import type { Kysely, Transaction } from 'kysely';
+import { randomInt } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Album, Database } from '../db/schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** Shards of an album's image count: uploads into one album spread their increments over them. */
+export const COUNT_SHARDS = 16;
 
 /** Albums: always addressed by (organization, id). */
 export class AlbumRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   find(organizationId: string, id: string, db: Db = this.db): Promise<Album | undefined> {
-    return db.selectFrom('albums').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+    return db
+      .selectFrom('albums')
+      .select(['organization_id', 'id', 'views_count', 'created_at', 'updated_at'])
+      .select(
+        sql<number>`albums.images_count + coalesce((select sum(c.count) from album_image_counts c where c.organization_id = albums.organization_id and c.album_id = albums.id), 0)::int`.as(
+          'images_count',
+        ),
+      )
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   /** The album, created when it does not exist yet (safe under concurrency). */
@@ -35,12 +49,12 @@ export class AlbumRepository {
       .executeTakeFirst();
   }
 
+  /** One more image: a random shard, so that concurrent uploads into the album rarely wait on each other. */
   async incrementImages(organizationId: string, id: string, db: Db = this.db): Promise<void> {
     await db
-      .updateTable('albums')
-      .set((eb) => ({ images_count: eb('images_count', '+', 1), updated_at: new Date() }))
-      .where('organization_id', '=', organizationId)
-      .where('id', '=', id)
+      .insertInto('album_image_counts')
+      .values({ organization_id: organizationId, album_id: id, shard: randomInt(COUNT_SHARDS), count: 1 })
+      .onConflict((oc) => oc.columns(['organization_id', 'album_id', 'shard']).doUpdateSet((eb) => ({ count: eb('album_image_counts.count', '+', 1) })))
       .execute();
   }
 }
