@@ -269,8 +269,11 @@ export class ImageService {
     const albumsAllowed = isMember(principal)
       ? undefined
       : Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_list') || can(principal, album, 'see'));
-    const rows = await this.deps.images.findForSync(principal.organizationId, wanted, albumsAllowed);
-    const tags = await this.deps.images.tagNames(rows.map((r) => r.id));
+    // Both queries at once; tags of ids that turn out not to be visible are simply not used.
+    const [rows, tags] = await Promise.all([
+      this.deps.images.findForSync(principal.organizationId, wanted, albumsAllowed),
+      this.deps.images.tagNames(wanted),
+    ]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return wanted.flatMap((id) => {
       const image = byId.get(id);
