@@ -32,8 +32,11 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
       // Fail fast (then 503) instead of queueing requests forever while the server is down.
       connectionTimeoutMillis: 5000,
     });
-    // An idle client losing its server must not crash the host process; the pool replaces it.
+    // A client losing its server must not crash the host process: idle clients report through
+    // the pool, checked-out ones through their own 'error' event (their query still rejects,
+    // so the request answers 503 and the job retries); the pool drops them on release.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
