@@ -1,13 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { signNotification, type Albumkit } from '@albumkit/core';
-import { TEST_CONFIG } from '../../packages/core/test/support/app.js';
-import { access, type Tenant } from '../../packages/core/test/support/fixtures.js';
+import type { Albumkit } from '@albumkit/core';
 import { albumkitNode } from '../../packages/http-adapter/src/node.js';
 
 /** Shared helpers of the fault and load tests (test/faults). */
+
+import { until } from '../../packages/worker/test/support/notifications.js';
+
+export { albumImages, notificationPath, notificationRequest, until } from '../../packages/worker/test/support/notifications.js';
 
 export const silent = { error() {}, warn() {} };
 
@@ -18,14 +19,6 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** Albumkit mounted on a real `node:http` server, as a host application would. */
@@ -65,32 +58,8 @@ export async function timed(url: string, init: RequestInit = {}, timeoutMs = 15_
   return { status: response.status, headers: response.headers, json, ms: performance.now() - started };
 }
 
-/** The notification URL of an album's upload form (what Cloudinary is told to call). */
-export async function notificationPath(albumkit: Albumkit, tenant: Tenant, album: string): Promise<string> {
-  const token = await tenant.userToken({ [album]: access('image_upload', 'image_list') });
-  const response = await albumkit.handle({ method: 'GET', path: `/api/v1/albums/${album}`, headers: { Authorization: `Token token="${token}"` } });
-  if (response.status !== 200) throw new Error(`album ${album}: ${response.status} ${response.body}`);
-  const url = new URL(JSON.parse(response.body).upload_form.params.notification_url);
-  return url.pathname + url.search;
-}
-
-/** A signed notification as Cloudinary sends it: body and headers. */
-export function notificationRequest(upload: Record<string, unknown>): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify({ notification_type: 'upload', ...upload });
-  return { body, headers: { 'Content-Type': 'application/json', ...signNotification(body, TEST_CONFIG.cloudinary.apiSecret) } };
-}
-
 /** Cloudinary's rendering of EXIF in an upload result (`image_metadata=1`): the image is created processed. */
 export const EXIF = { DateTimeOriginal: '2021:03:04 05:06:07', Orientation: 'Horizontal (normal)' };
-
-export async function albumImages(albumkit: Albumkit, organizationId: string, album: string) {
-  return albumkit.database.db
-    .selectFrom('images')
-    .select(['id', 'upload_key', 'processed', 'cloudinary_public_id'])
-    .where('organization_id', '=', organizationId)
-    .where('album_id', '=', album)
-    .execute();
-}
 
 // ---------------------------------------------------------------------------------------------
 // A private redis-server

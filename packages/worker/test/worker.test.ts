@@ -1,11 +1,12 @@
-import { InProcessJobs, signNotification, type Albumkit } from '@albumkit/core';
+import type { InProcessJobs } from '@albumkit/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorization, createTestApp, TEST_CONFIG, type TestApp } from '../../core/test/support/app.js';
+import { authorization, createTestApp, type TestApp } from '../../core/test/support/app.js';
 import { access, createTenant, uploadResult, type Tenant } from '../../core/test/support/fixtures.js';
 import { BullMqJobs } from '../src/bullmq-jobs.js';
 import { inProcessJobs } from '../src/in-process.js';
 import { startWorker, type RunningWorker } from '../src/worker.js';
+import { albumImages, notificationPath, notify, until } from './support/notifications.js';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 
 /** Cloudinary's own rendering of EXIF, as an upload result carries it with `image_metadata=1`. */
@@ -16,34 +17,6 @@ const CLOUDINARY_EXIF = {
   GPSLongitude: "119 deg 31' 47.58\" W",
   Orientation: 'Horizontal (normal)',
 };
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
-
-async function notificationUrl(app: TestApp, tenant: Tenant, album: string): Promise<URL> {
-  const token = await tenant.userToken({ [album]: access('image_upload', 'image_list') });
-  const response = await app.request({ method: 'GET', path: `/api/v1/albums/${album}`, headers: authorization(token) });
-  return new URL(response.json.upload_form.params.notification_url);
-}
-
-function notify(app: TestApp, url: URL, upload: Record<string, unknown>) {
-  const body = JSON.stringify({ notification_type: 'upload', ...upload });
-  return app.request({
-    method: 'POST',
-    path: url.pathname + url.search,
-    headers: { 'Content-Type': 'application/json', ...signNotification(body, TEST_CONFIG.cloudinary.apiSecret) },
-    rawBody: body,
-  });
-}
-
-async function albumImages(albumkit: Albumkit, organizationId: string, album: string) {
-  return albumkit.database.db.selectFrom('images').selectAll().where('organization_id', '=', organizationId).where('album_id', '=', album).execute();
-}
 
 describe('the BullMQ worker (real Redis and PostgreSQL)', () => {
   let app: TestApp;
@@ -62,8 +35,8 @@ describe('the BullMQ worker (real Redis and PostgreSQL)', () => {
   });
 
   it('turns a notification into one processed image with its EXIF date and GPS', async () => {
-    const url = await notificationUrl(app, tenant, 'W1');
-    expect((await notify(app, url, uploadResult({ image_metadata: CLOUDINARY_EXIF }))).status).toBe(201);
+    const url = await notificationPath(app.albumkit, tenant, 'W1');
+    expect((await notify(app.albumkit, url, uploadResult({ image_metadata: CLOUDINARY_EXIF }))).status).toBe(201);
     await until(async () => (await albumImages(app.albumkit, tenant.organization.id, 'W1')).some((i) => i.processed));
     const [image] = await albumImages(app.albumkit, tenant.organization.id, 'W1');
     expect(image!.taken_at?.toISOString()).toBe('2015-06-12T13:40:32.410Z');
@@ -73,15 +46,15 @@ describe('the BullMQ worker (real Redis and PostgreSQL)', () => {
   });
 
   it('creates nothing for an error notification or a malformed one', async () => {
-    const url = await notificationUrl(app, tenant, 'W2');
-    expect((await notify(app, url, { notification_type: 'error', error: { message: 'bad' } })).status).toBe(201);
-    expect((await notify(app, url, { public_id: '../etc', version: 1 })).status).toBe(400);
+    const url = await notificationPath(app.albumkit, tenant, 'W2');
+    expect((await notify(app.albumkit, url, { notification_type: 'error', error: { message: 'bad' } })).status).toBe(201);
+    expect((await notify(app.albumkit, url, { public_id: '../etc', version: 1 })).status).toBe(400);
     await sleep(300);
     expect(await albumImages(app.albumkit, tenant.organization.id, 'W2')).toHaveLength(0);
   });
 
   it('1,000 notifications with 20% sent twice, racing client posts: exactly 800 images, all processed', async () => {
-    const url = await notificationUrl(app, tenant, 'LOAD');
+    const url = await notificationPath(app.albumkit, tenant, 'LOAD');
     const uploads = Array.from({ length: 800 }, (_, i) => uploadResult({ public_id: `load-${i}`, image_metadata: CLOUDINARY_EXIF }));
     const sends = [...uploads, ...uploads.slice(0, 200)].sort(() => Math.random() - 0.5);
     const token = await tenant.userToken({ LOAD: access('image_upload') });
@@ -94,7 +67,7 @@ describe('the BullMQ worker (real Redis and PostgreSQL)', () => {
       }),
     );
     for (let i = 0; i < sends.length; i += 50) {
-      const statuses = await Promise.all(sends.slice(i, i + 50).map((u) => notify(app, url, u).then((r) => r.status)));
+      const statuses = await Promise.all(sends.slice(i, i + 50).map((u) => notify(app.albumkit, url, u).then((r) => r.status)));
       expect(statuses.every((s) => s === 201)).toBe(true);
     }
     expect((await Promise.all(clientPosts)).every((r) => r.status === 200)).toBe(true);
@@ -117,8 +90,8 @@ describe('the same processors in-process (no Redis)', () => {
     const app = await createTestApp('pglite', { jobs: (albumkit) => (jobs = inProcessJobs(albumkit)) });
     try {
       const tenant = await createTenant(app);
-      const url = await notificationUrl(app, tenant, 'E1');
-      expect((await notify(app, url, uploadResult({ image_metadata: CLOUDINARY_EXIF }))).status).toBe(201);
+      const url = await notificationPath(app.albumkit, tenant, 'E1');
+      expect((await notify(app.albumkit, url, uploadResult({ image_metadata: CLOUDINARY_EXIF }))).status).toBe(201);
       await jobs!.drain();
       const [image] = await albumImages(app.albumkit, tenant.organization.id, 'E1');
       expect(image).toMatchObject({ processed: true, processing_error: null });
