@@ -1,6 +1,8 @@
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorization, createTestApp, DIALECTS, type TestApp } from './support/app.js';
+import { signNotification } from '../src/cloudinary/signing.js';
+import type { InProcessJobs } from '../src/jobs/in-process.js';
+import { authorization, createTestApp, DIALECTS, TEST_CONFIG, type TestApp } from './support/app.js';
 import { access, createTenant, fresh, signToken, uploadResult, type Tenant } from './support/fixtures.js';
 
 describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
@@ -221,6 +223,20 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
         const album = await app.request({ method: 'GET', path: '/api/v1/albums/shared-name', headers });
         expect(album.json.organization_id).toBe(globex.organization.id);
       }
+      // A notification signed for Globex's album of the same name lands in Globex's album only.
+      const globexAlbum = await app.request({ method: 'GET', path: '/api/v1/albums/shared-name', headers: authorization(member) });
+      const notification = new URL(globexAlbum.json.upload_form.params.notification_url);
+      const body = JSON.stringify(uploadResult());
+      const notified = await app.request({
+        method: 'POST',
+        path: notification.pathname + notification.search,
+        headers: { 'Content-Type': 'application/json', ...signNotification(body, TEST_CONFIG.cloudinary.apiSecret) },
+        rawBody: body,
+      });
+      expect(notified.status).toBe(201);
+      await (app.albumkit.jobs as InProcessJobs).drain();
+      const globexImages = await app.albumkit.database.db.selectFrom('images').select('id').where('organization_id', '=', globex.organization.id).execute();
+      expect(globexImages.length).toBeGreaterThan(0);
       expect(JSON.stringify(await snapshot())).toBe(before);
     });
   });
