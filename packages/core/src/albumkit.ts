@@ -15,6 +15,7 @@ import { AlbumRepository } from './repositories/albums.js';
 import { EventRepository } from './repositories/events.js';
 import { WebhookRepository } from './repositories/webhooks.js';
 import { ImageRepository } from './repositories/images.js';
+import { NotificationRepository } from './repositories/notifications.js';
 import { OrganizationRepository } from './repositories/organizations.js';
 import { ImageSerializer } from './serializers/image.js';
 import { AlbumService } from './services/albums.js';
@@ -55,6 +56,7 @@ export interface Albumkit {
     images: ImageRepository;
     events: EventRepository;
     webhooks: WebhookRepository;
+    notifications: NotificationRepository;
   };
   serializers: { image: ImageSerializer };
   /** Signs delivery URLs of the configured Cloudinary account. */
@@ -84,6 +86,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     images: new ImageRepository(db),
     events: new EventRepository(db),
     webhooks: new WebhookRepository(db),
+    notifications: new NotificationRepository(db),
   };
   const tokens = new Tokens(
     config.secret,
@@ -129,8 +132,10 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const notifications = new NotificationService({
     tokens,
     images,
+    notifications: repositories.notifications,
     jobs: getJobs,
     config,
+    logger,
   });
   const processors: Albumkit['processors'] = {
     notification: (job) => notifications.process(job),

@@ -14,7 +14,7 @@ export interface WorkerOptions extends ProcessorOptions {
   lockDurationMs?: number;
   /** How often stalled jobs (of a killed worker) are looked for and run again (ms). */
   stalledIntervalMs?: number;
-  /** Re-enqueue images left unprocessed for this long (a lost enqueue); 0 turns the sweep off. */
+  /** Re-enqueue notifications and images left unhandled for this long (a lost job); 0 turns the sweep off. */
   sweepAfterMs?: number;
   logger?: Logger;
   /** Replace or add processors (tests). */
@@ -74,13 +74,16 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const sweep = sweepAfter
     ? setInterval(async () => {
         try {
-          for (const image of await albumkit.images.unprocessed(new Date(Date.now() - sweepAfter), 500)) {
+          const before = new Date(Date.now() - sweepAfter);
+          // Accepted notifications whose job was lost (a Redis crash), then images whose processing was.
+          await albumkit.notifications.resume(before);
+          for (const image of await albumkit.images.unprocessed(before, 500)) {
             await albumkit.images.enqueueProcessing(image);
           }
         } catch (error) {
           logger.warn({ err: error }, 'sweep of unprocessed images failed');
         }
-      }, Math.min(sweepAfter, 60_000))
+      }, Math.max(50, Math.min(sweepAfter, 60_000)))
     : undefined;
   sweep?.unref();
 

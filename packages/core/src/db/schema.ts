@@ -138,6 +138,17 @@ export interface WebhookDeliveryTable {
   created_at: Timestamp;
 }
 
+/** Accepted Cloudinary notifications (migration 0004). */
+export interface NotificationTable {
+  organization_id: string;
+  upload_key: string;
+  album_id: string;
+  user_id: string | null;
+  upload: JsonColumn;
+  received_at: Timestamp;
+  done_at: Date | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -149,6 +160,7 @@ export interface Database {
   events: EventTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  notifications: NotificationTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
@@ -161,3 +173,4 @@ export type ImageUpdate = Updateable<ImageTable>;
 export type AlbumEvent = Selectable<EventTable>;
 export type Webhook = Selectable<WebhookTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type StoredNotification = Selectable<NotificationTable>;

@@ -4,13 +4,17 @@ import type { AlbumkitConfig } from '../config.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
 import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
+import type { Logger } from '../http/handler.js';
+import type { NotificationRepository } from '../repositories/notifications.js';
 import type { ImageService, ProcessingResult } from './images.js';
 
 export interface NotificationServiceDeps {
   tokens: Tokens;
   images: ImageService;
+  notifications: NotificationRepository;
   jobs: () => JobPort;
   config: AlbumkitConfig;
+  logger: Logger;
 }
 
 export interface IncomingNotification {
@@ -22,12 +26,14 @@ export interface IncomingNotification {
 
 /**
  * Cloudinary's upload notifications: verified on arrival (token + signature over the raw
- * bytes), answered at once, and turned into an image by a job.
+ * bytes), recorded, answered at once, and turned into an image by a job. Cloudinary does not
+ * resend a notification it got a 2xx for, so the record (not the queue) is what guarantees
+ * that every accepted upload becomes an image: `resume` re-enqueues what was not handled.
  */
 export class NotificationService {
   constructor(private readonly deps: NotificationServiceDeps) {}
 
-  /** Verifies and enqueues; any forgery is a 401 and changes nothing. */
+  /** Verifies, records and enqueues; any forgery is a 401 and changes nothing. */
   async accept(incoming: IncomingNotification): Promise<void> {
     const target = await this.deps.tokens.verifyNotificationToken(incoming.token);
     const verdict = verifyNotificationSignature({
@@ -47,8 +53,35 @@ export class NotificationService {
     if (upload === null || typeof upload !== 'object' || Array.isArray(upload)) throw new BadRequest('notification body: not an object');
     const type = (upload as { notification_type?: unknown }).notification_type;
     if (type !== undefined && type !== 'upload') return; // other kinds (errors, eager, …) create nothing
-    readUploadResult(upload); // a malformed upload result is refused now, not retried later
-    await this.deps.jobs().enqueue('notification', { ...target, upload: upload as Record<string, unknown> });
+    const { uploadKey } = readUploadResult(upload); // a malformed upload result is refused now, not retried later
+    const job: NotificationJob = { ...target, upload: upload as Record<string, unknown> };
+    try {
+      await this.deps.notifications.record(job, uploadKey);
+    } catch (error) {
+      // 23503: the organization of the token no longer exists.
+      if ((error as { code?: string }).code === '23503') throw new AccessDenied('organization no longer exists');
+      throw error;
+    }
+    try {
+      await this.deps.jobs().enqueue('notification', job);
+    } catch (error) {
+      // Recorded: `resume` (the worker's sweep) enqueues it once the queue is back.
+      this.deps.logger.warn({ err: error, uploadKey }, 'notification recorded, not enqueued');
+    }
+  }
+
+  /** Enqueues again the notifications received before `olderThan` and not handled yet. */
+  async resume(olderThan: Date, limit = 500): Promise<number> {
+    const pending = await this.deps.notifications.pending(olderThan, limit);
+    for (const stored of pending) {
+      await this.deps.jobs().enqueue('notification', {
+        organizationId: stored.organization_id,
+        albumId: stored.album_id,
+        userId: stored.user_id,
+        upload: stored.upload as Record<string, unknown>,
+      });
+    }
+    return pending.length;
   }
 
   /**
@@ -59,7 +92,7 @@ export class NotificationService {
     const type = job.upload.notification_type;
     if (type !== undefined && type !== 'upload') return; // errors and other kinds create nothing
     try {
-      await this.deps.images.createFromUpload(
+      const { image } = await this.deps.images.createFromUpload(
         { organizationId: job.organizationId, userId: job.userId },
         job.albumId,
         job.upload,
@@ -67,6 +100,7 @@ export class NotificationService {
         // The notification's own signature already proved it came from Cloudinary.
         { verifySignature: false, ...(processed ? { processed } : {}) },
       );
+      if (image.upload_key) await this.deps.notifications.markDone(job.organizationId, image.upload_key);
     } catch (error) {
       if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);
       // 23503: the organization (or user) is gone; the album's foreign key refuses the image.

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
 import * as webhooks from './0002_webhooks.js';
 import * as albumImageCounts from './0003_album_image_counts.js';
+import * as notifications from './0004_notifications.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_webhooks': webhooks,
   '0003_album_image_counts': albumImageCounts,
+  '0004_notifications': notifications,
 };
