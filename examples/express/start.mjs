@@ -34,12 +34,21 @@ const stopping = [];
 
 async function runSteps() {
   for (const step of stopping) {
+    const started = performance.now();
     try {
       await step();
     } catch (error) {
       console.error('  while stopping:', error);
     }
+    const ms = performance.now() - started;
+    // A slow step is named, so that a slow shutdown says where the time went.
+    if (ms > 2000) console.log(`  (${step.label ?? 'a step'} took ${Math.round(ms)} ms)`);
   }
+}
+
+/** A shutdown step with a name for the log. */
+function step(label, run) {
+  return Object.assign(run, { label });
 }
 
 async function main() {
@@ -61,7 +70,7 @@ async function main() {
     localCloudinary = await startLocalCloudinary({ port: port + 1, dir }).catch((error) =>
       error.code === 'EADDRINUSE' ? startLocalCloudinary({ port: 0, dir }) : Promise.reject(error),
     );
-    stopping.push(() => localCloudinary.close());
+    stopping.push(step('closing the local Cloudinary', () => localCloudinary.close()));
     cloudinaryUrl = localCloudinary.cloudinaryUrl;
   }
   const devSecret = env.ALBUMKIT_SECRET ? undefined : developmentSecret(home);
@@ -75,10 +84,10 @@ async function main() {
     logger,
     jobs: redisUrl ? () => new BullMqJobs({ redisUrl }) : (ak) => inProcessJobs(ak),
   });
-  stopping.unshift(() => albumkit.close());
+  stopping.unshift(step('finishing jobs and closing the database', () => albumkit.close()));
   if (redisUrl && !external) {
     const worker = startWorker({ albumkit, redisUrl, logger });
-    stopping.unshift(() => worker.close(5000));
+    stopping.unshift(step('stopping the worker', () => worker.close(5000)));
   }
 
   const app = express();
@@ -95,11 +104,16 @@ async function main() {
     server.listen(port, resolve);
   });
   stopping.unshift(
-    () =>
-      new Promise((resolve) => {
+    step(
+      'closing the HTTP server',
+      () =>
+        new Promise((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+          // An open page keeps polling on keep-alive connections: give running requests a moment, then cut.
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        }),
+    ),
   );
 
   const demo = await demoUser(albumkit, home);
@@ -170,9 +184,9 @@ function onSignals() {
     stopped = true;
     console.log(`\n  ${signal}: stopping the albumkit demo…`);
     setTimeout(() => {
-      console.error('  still busy after 15 s: exiting anyway');
+      console.error('  still busy after 20 s: exiting anyway');
       process.exit(1);
-    }, 15_000).unref();
+    }, 20_000).unref();
     await runSteps();
     console.log('  albumkit demo stopped.');
     process.exit(0);

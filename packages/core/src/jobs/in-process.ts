@@ -16,6 +16,8 @@ export interface InProcessJobsOptions {
 export class InProcessJobs implements JobPort {
   private readonly running = new Map<string, Promise<void>>();
   private closed = false;
+  /** Cuts short the backoff waits of retrying jobs when the queue closes. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly processors: Partial<Processors>,
@@ -43,8 +45,10 @@ export class InProcessJobs implements JobPort {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
+  /** Waits for running jobs; jobs waiting to retry give up (with a queue, they would be retried later). */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     await this.drain();
   }
 
@@ -60,7 +64,12 @@ export class InProcessJobs implements JobPort {
           this.options.onFailed?.(name, data, error);
           return;
         }
-        await sleep(backoff * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+        try {
+          await sleep(backoff * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), undefined, { signal: this.closing.signal });
+        } catch {
+          this.options.onFailed?.(name, data, error);
+          return;
+        }
       }
     }
   }
