@@ -1,6 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
 export default defineConfig({
+  ...packageBuild,
   entry: {
     node: 'src/node.ts',
     express: 'src/express.ts',
@@ -8,11 +10,6 @@ export default defineConfig({
     fastify: 'src/fastify.ts',
     fetch: 'src/fetch.ts',
   },
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // Never bundled: the core, and the frameworks (optional peers, only their types are used).
+  // The frameworks are optional peers used only for their types; listed so that none is ever bundled.
   external: ['@albumkit/core', 'express', 'koa', 'fastify'],
 });
