@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { pino } from 'pino';
 import type { Abilities } from './auth/abilities.js';
 import { Tokens } from './auth/tokens.js';
+import { ImageChangeFeed } from './cache/image-changes.js';
+import { ImageJsonCache } from './cache/image-json.js';
 import { DeliveryUrlSigner, ProxyUrlSigner } from './cloudinary/urls.js';
 import { parseConfig, type AlbumkitConfig, type AlbumkitConfigInput } from './config.js';
 import { connectDatabase, type DatabaseHandle } from './db/connect.js';
@@ -22,6 +24,7 @@ import { AlbumService } from './services/albums.js';
 import { EventService } from './services/events.js';
 import { WebhookService } from './services/webhooks.js';
 import { ImageService } from './services/images.js';
+import { ImageJsonReader } from './services/image-json.js';
 import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
 
@@ -59,6 +62,8 @@ export interface Albumkit {
     notifications: NotificationRepository;
   };
   serializers: { image: ImageSerializer };
+  /** JSON of recently read images; on once the database's change feed is live. */
+  imageCache: ImageJsonCache;
   /** Signs delivery URLs of the configured Cloudinary account. */
   delivery: DeliveryUrlSigner;
   jobs: JobPort;
@@ -108,6 +113,12 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     new ProxyUrlSigner(config.proxy.url, new URL(config.publicUrl).hostname, proxyKey),
     config.placeholderPrefix,
   );
+  const imageCache = new ImageJsonCache({
+    maxEntries: config.imageCache.maxEntries,
+    maxBytes: config.imageCache.maxBytes,
+    ttlMs: config.imageCache.ttlSeconds * 1000,
+  });
+  const imageChanges = new ImageChangeFeed(database, imageCache, logger);
   let jobs: JobPort | undefined;
   const getJobs = () => jobs!;
   const bus = new EventBus((error, event) => logger.error({ err: error, event }, 'event listener failed'));
@@ -121,7 +132,9 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     jobs: getJobs,
     config,
     logger,
+    changed: (imageId) => imageCache.invalidate(imageId),
   });
+  const imageJson = new ImageJsonReader(images, imageSerializer, imageCache, imageChanges);
   const webhooks = new WebhookService({
     webhooks: repositories.webhooks,
     events: repositories.events,
@@ -145,7 +158,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, notifications, imageSerializer, logger }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, imageSerializer, logger }),
     tokens,
     albums,
     images,
@@ -159,6 +172,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     repositories,
     processors,
     serializers: { image: imageSerializer },
+    imageCache,
     delivery,
     get jobs() {
       return jobs!;
@@ -167,6 +181,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     issueToken: (userId, abilities, opts) => tokens.issueUserToken(userId, abilities, opts),
     async close() {
       await jobs?.close();
+      await imageChanges.stop();
       if (!givenDatabase) await database.close();
     },
   };

@@ -62,6 +62,18 @@ export const configSchema = z.object({
   /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. */
   verifyUploadSignatures: z.boolean().default(true),
   limits: limitsSchema,
+  /**
+   * JSON of recently read images (`GET /images/:id`), kept true by the database's change
+   * announcements (LISTEN/NOTIFY) and off whenever those could be missed. `maxEntries: 0` turns it off.
+   */
+  imageCache: z
+    .object({
+      maxEntries: z.number().int().nonnegative().default(10_000),
+      maxBytes: z.number().int().nonnegative().default(64 * 1024 * 1024),
+      /** Longest an entry is served, a bound on staleness should an announcement ever go missing. */
+      ttlSeconds: z.number().positive().default(300),
+    })
+    .prefault({}),
 });
 
 export type AlbumkitConfigInput = z.input<typeof configSchema>;

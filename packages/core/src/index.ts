@@ -19,6 +19,8 @@ export {
   safeEqual,
 } from './cloudinary/signing.js';
 export { DeliveryUrlSigner, ProxyUrlSigner, slugify, type AssetRef } from './cloudinary/urls.js';
+export { ImageJsonCache, type CachedImage, type ImageJsonCacheOptions } from './cache/image-json.js';
+export type { ChannelListener, Unlisten } from './db/listen.js';
 export { ImageSerializer, RENDITIONS, formatTime, type ImageJson } from './serializers/image.js';
 export type { AlbumJson, UploadForm } from './serializers/album.js';
 export { takenAtFromExif } from './domain/exif-time.js';

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
+import { listenPostgres, type ChannelListener, type Unlisten } from './listen.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'postgres' | 'pglite';
@@ -8,6 +9,11 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: DialectName;
   close(): Promise<void>;
+  /**
+   * Subscribes to a NOTIFY channel (caches use it to hear of changes made by other processes).
+   * Absent on a handle that cannot listen: what depends on it then stays off.
+   */
+  listen?(channel: string, listener: ChannelListener): Promise<Unlisten>;
 }
 
 export interface ConnectOptions {
@@ -38,7 +44,13 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const url = options.url;
+    return {
+      db,
+      dialect: 'postgres',
+      close: () => db.destroy(),
+      listen: (channel, listener) => listenPostgres(pg.Client, url, channel, listener),
+    };
   }
   const [{ PGlite }, { PGliteDialect }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -48,5 +60,15 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
   const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, dialect: 'pglite', close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'pglite',
+    close: () => db.destroy(),
+    // One process owns a PGlite database, so its notifications cannot be missed: ready at once, never lost.
+    async listen(channel, listener) {
+      const unlisten = await pglite.listen(channel, (payload) => listener.notify(payload));
+      listener.ready();
+      return unlisten;
+    },
+  };
 }

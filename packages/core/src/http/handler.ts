@@ -7,6 +7,7 @@ import { serializeAlbum } from '../serializers/album.js';
 import type { ImageSerializer } from '../serializers/image.js';
 import type { AlbumService } from '../services/albums.js';
 import type { ImageService } from '../services/images.js';
+import type { ImageJsonReader } from '../services/image-json.js';
 import type { NotificationService } from '../services/notifications.js';
 import { parseBody, parseQuery, type Parsed } from './body.js';
 import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './responses.js';
@@ -23,6 +24,7 @@ export interface HandlerDeps {
   tokens: Tokens;
   albums: AlbumService;
   images: ImageService;
+  imageJson: ImageJsonReader;
   notifications: NotificationService;
   imageSerializer: ImageSerializer;
   logger: Logger;
@@ -40,6 +42,8 @@ interface Context {
 interface Result {
   status: number;
   json?: unknown;
+  /** JSON text already serialized (a cached image). */
+  body?: string;
   headers?: Record<string, string>;
 }
 
@@ -74,7 +78,7 @@ function decodeSegment(value: string): string {
 
 /** The one framework-agnostic handler: routing, authentication, error mapping and headers. */
 export function createHandler(deps: HandlerDeps): CoreHandler {
-  const { config, tokens, albums, images, notifications, imageSerializer } = deps;
+  const { config, tokens, albums, images, imageJson, notifications, imageSerializer } = deps;
   const limits = config.limits;
 
   const albumJson = async (principal: Principal, album: Album) =>
@@ -129,7 +133,7 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
     .add('GET', '/images/:id', {
       auth: 'token',
       async run({ principal, params }) {
-        return { status: 200, json: imageSerializer.serialize(await images.get(principal, decodeSegment(params.id!))) };
+        return { status: 200, body: await imageJson.get(principal, decodeSegment(params.id!)) };
       },
     })
     .add('POST', '/images/:id/duplicate', {
@@ -209,7 +213,7 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       const result = await match.route.run({ ...ctx, principal: auth?.principal as Principal });
       const extra: Record<string, string> = { ...result.headers };
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = await tokens.renew(auth);
-      return finish(result.status, result.json === undefined ? '' : JSON.stringify(result.json), extra);
+      return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
     } catch (error) {
       if (error instanceof AccessDenied) return finish(401, '', { 'X-message': 'Access denied' });
       if (error instanceof AlbumkitError) return fail(error.status, error.code, error.message);

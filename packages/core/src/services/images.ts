@@ -24,6 +24,8 @@ export interface ImageServiceDeps {
   jobs: () => JobPort;
   config: AlbumkitConfig;
   logger: Logger;
+  /** Told after an image changed, committed (the database announces it to other processes too). */
+  changed?: (imageId: string) => void;
 }
 
 /** What reading an image's file found (the worker's metadata job). */
@@ -189,7 +191,10 @@ export class ImageService {
       const event = await events.record(organizationId, updated.album_id, 'processed_image', this.eventPayload(updated), trx);
       return { image: updated, event };
     });
-    if (outcome.event) await events.dispatch([outcome.event]);
+    if (outcome.event) {
+      this.deps.changed?.(imageId);
+      await events.dispatch([outcome.event]);
+    }
     return outcome.image;
   }
 
@@ -210,8 +215,13 @@ export class ImageService {
       if (!isMember(principal)) throw new AccessDenied('no such image for this token');
       throw new NotFound('Image');
     }
-    if (!canRead(principal, image.album_id, 'image_list')) throw new AccessDenied('image_list needed');
+    this.checkRead(principal, image.album_id);
     return image;
+  }
+
+  /** Reading an image of the token's organization needs `image_list` on its album (or membership). */
+  checkRead(principal: Principal, albumId: string): void {
+    if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
   }
 
   /** A page of the album's images, oldest first; `cursor` is the `next` of the previous page. */

@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js';
 import * as webhooks from './0002_webhooks.js';
 import * as albumImageCounts from './0003_album_image_counts.js';
 import * as notifications from './0004_notifications.js';
+import * as imageChanges from './0005_image_changes.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_webhooks': webhooks,
   '0003_album_image_counts': albumImageCounts,
   '0004_notifications': notifications,
+  '0005_image_changes': imageChanges,
 };
