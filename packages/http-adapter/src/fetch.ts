@@ -16,6 +16,17 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
+ * `/path?query` of a request URL. `Request.url` is already parsed and serialized (normalized,
+ * without fragment), so slicing it gives what `new URL(url).pathname + search` would, without
+ * parsing it a second time.
+ */
+function pathAndQuery(url: string): string {
+  const scheme = url.indexOf('://');
+  const start = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
+  return start < 0 ? '/' : url.slice(start);
+}
+
+/**
  * albumkit as a fetch handler, `(Request) => Promise<Response>`, for Hono
  * (`app.all('/api/v1/*', (c) => handler(c.req.raw))`), Next.js route handlers, Bun, Deno…
  */
@@ -25,8 +36,7 @@ export function albumkitFetch(source: AlbumkitSource, options: FetchAdapterOptio
   const run = createPipeline(settings);
 
   return async function albumkitFetchHandler(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const target = url.pathname + url.search;
+    const target = pathAndQuery(request.url);
     const path = stripPrefix(target, prefix) ?? target;
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => {
@@ -43,7 +53,7 @@ export function albumkitFetch(source: AlbumkitSource, options: FetchAdapterOptio
       },
     });
     if (!response) return new Response(null, { status: 499 });
-    const out = new Headers(response.headers);
-    return new Response(NULL_BODY.has(response.status) || response.body === '' ? null : response.body, { status: response.status, headers: out });
+    // The plain headers object is filled into the Response once (a Headers copy first would validate every header twice).
+    return new Response(NULL_BODY.has(response.status) || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
   };
 }

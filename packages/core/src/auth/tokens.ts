@@ -57,6 +57,13 @@ interface Verified {
   until: number;
 }
 
+interface Renewal {
+  second: number;
+  token: Promise<string>;
+  /** The token once signed. */
+  signed?: string;
+}
+
 export class Tokens {
   private readonly appKey: Uint8Array;
   /**
@@ -66,7 +73,7 @@ export class Tokens {
    */
   private readonly verified = new Map<string, Verified>();
   /** The `X-token` of each verified token, reused within the same second (it would be identical). */
-  private readonly renewals = new WeakMap<Authenticated, { second: number; token: Promise<string> }>();
+  private readonly renewals = new WeakMap<Authenticated, Renewal>();
 
   constructor(
     appSecret: string,
@@ -78,15 +85,27 @@ export class Tokens {
 
   /** Verifies an API token and resolves its principal; any problem is a 401. */
   async authenticate(token: string | undefined): Promise<Authenticated> {
+    const seen = this.seenBefore(token);
+    if (seen) return seen;
     if (!token) throw new AccessDenied('no token');
     if (token.length > this.maxLength) throw new AccessDenied('token too long');
     const now = Date.now();
-    const hit = this.verified.get(token);
-    if (hit && hit.until > now && (hit.exp === undefined || hit.exp * 1000 > now)) return hit.auth;
     const auth = await this.verifyApiToken(token);
     if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { auth, exp: auth.claims.exp, until: now + VERIFIED_TTL_MS });
     return auth;
+  }
+
+  /**
+   * The principal of a token verified recently and still valid (its `exp` rechecked), without
+   * waiting for anything: most requests carry a token seen before. Undefined otherwise.
+   */
+  seenBefore(token: string | undefined): Authenticated | undefined {
+    if (!token) return undefined;
+    const hit = this.verified.get(token);
+    if (!hit) return undefined;
+    const now = Date.now();
+    return hit.until > now && (hit.exp === undefined || hit.exp * 1000 > now) ? hit.auth : undefined;
   }
 
   /** Forgets verified tokens signed with this organization secret (call when revoking it). */
@@ -132,9 +151,19 @@ export class Tokens {
   renew(auth: Authenticated, now = Math.floor(Date.now() / 1000)): Promise<string> {
     const last = this.renewals.get(auth);
     if (last?.second === now) return last.token;
-    const token = this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key);
-    this.renewals.set(auth, { second: now, token });
-    return token;
+    const renewal: Renewal = { second: now, token: this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key) };
+    renewal.token.then(
+      (signed) => (renewal.signed = signed),
+      () => {},
+    );
+    this.renewals.set(auth, renewal);
+    return renewal.token;
+  }
+
+  /** The `X-token` already signed for this token in the current second, if any (no waiting). */
+  renewedThisSecond(auth: Authenticated, now = Math.floor(Date.now() / 1000)): string | undefined {
+    const last = this.renewals.get(auth);
+    return last?.second === now ? last.signed : undefined;
   }
 
   /** A server-issued token for one of the organization's users. */

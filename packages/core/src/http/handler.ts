@@ -55,9 +55,10 @@ interface Route {
 
 function headerMap(headers: Record<string, HeaderValue>): Map<string, string> {
   const map = new Map<string, string>();
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    map.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
+    map.set(name.toLowerCase(), typeof value === 'string' ? value : value.join(', '));
   }
   return map;
 }
@@ -69,6 +70,7 @@ function stringParam(value: unknown, name: string, max = 255): string | undefine
 }
 
 function decodeSegment(value: string): string {
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {
@@ -196,23 +198,23 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       if (match === undefined) return fail(404, 'not_found', 'No such endpoint');
       if (match === 'methodMismatch') return fail(405, 'method_not_allowed', `${method} is not allowed here`);
 
+      let auth: Authenticated | undefined;
+      if (match.route.auth === 'token') {
+        const token = tokenFromAuthorization(headers.get('authorization'));
+        auth = tokens.seenBefore(token) ?? (await tokens.authenticate(token));
+      }
       let queryCache: Parsed | undefined;
       let bodyCache: Parsed | undefined;
-      const ctx: Omit<Context, 'principal'> = {
+      const result = await match.route.run({
         request,
         headers,
         params: match.params,
         query: () => (queryCache ??= parseQuery(rawQuery, limits)),
         body: () => (bodyCache ??= parseBody(request.rawBody, request.body, headers.get('content-type'), limits)),
-      };
-
-      let auth: Authenticated | undefined;
-      if (match.route.auth === 'token') {
-        auth = await tokens.authenticate(tokenFromAuthorization(headers.get('authorization')));
-      }
-      const result = await match.route.run({ ...ctx, principal: auth?.principal as Principal });
-      const extra: Record<string, string> = { ...result.headers };
-      if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = await tokens.renew(auth);
+        principal: auth?.principal as Principal,
+      });
+      const extra: Record<string, string> = result.headers ? { ...result.headers } : {};
+      if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
       return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
     } catch (error) {
       if (error instanceof AccessDenied) return finish(401, '', { 'X-message': 'Access denied' });

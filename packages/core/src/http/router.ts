@@ -6,40 +6,55 @@ export interface RouteMatch<T> {
 
 interface Entry<T> {
   method: string;
-  segments: string[];
+  /** Literal segments, or null where the pattern has a `:param`. */
+  literals: (string | null)[];
+  names: string[];
   route: T;
 }
 
 export class Router<T> {
-  private readonly entries: Entry<T>[] = [];
+  /** Entries by number of segments: a path is only compared with patterns of its length. */
+  private readonly byLength = new Map<number, Entry<T>[]>();
 
   add(method: string, pattern: string, route: T): this {
-    this.entries.push({ method, segments: pattern.split('/').filter(Boolean), route });
+    const segments = pattern.split('/').filter(Boolean);
+    const entry: Entry<T> = {
+      method,
+      literals: segments.map((s) => (s.startsWith(':') ? null : s)),
+      names: segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1)),
+      route,
+    };
+    const list = this.byLength.get(segments.length);
+    if (list) list.push(entry);
+    else this.byLength.set(segments.length, [entry]);
     return this;
   }
 
   /** The matching route; `methodMismatch` when the path exists under another method. */
   match(method: string, path: string): RouteMatch<T> | 'methodMismatch' | undefined {
-    const parts = path.split('/').filter(Boolean);
+    const parts = path.split('/').filter((part) => part !== '');
+    const entries = this.byLength.get(parts.length);
+    if (!entries) return undefined;
     let mismatch = false;
-    for (const entry of this.entries) {
-      const params = matchSegments(entry.segments, parts);
-      if (!params) continue;
-      if (entry.method === method) return { route: entry.route, params };
-      mismatch = true;
+    for (const entry of entries) {
+      if (!matches(entry.literals, parts)) continue;
+      if (entry.method !== method) {
+        mismatch = true;
+        continue;
+      }
+      const params: Record<string, string> = {};
+      let n = 0;
+      for (let i = 0; i < parts.length; i++) if (entry.literals[i] === null) params[entry.names[n++]!] = parts[i]!;
+      return { route: entry.route, params };
     }
     return mismatch ? 'methodMismatch' : undefined;
   }
 }
 
-function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const expected = pattern[i]!;
-    const actual = parts[i]!;
-    if (expected.startsWith(':')) params[expected.slice(1)] = actual;
-    else if (expected !== actual) return undefined;
+function matches(literals: (string | null)[], parts: string[]): boolean {
+  for (let i = 0; i < literals.length; i++) {
+    const literal = literals[i];
+    if (literal !== null && literal !== parts[i]) return false;
   }
-  return params;
+  return true;
 }

@@ -34,7 +34,9 @@ export function createPipeline(settings: Settings): (request: AdapterRequest) =>
       if (cors && isPreflight(method, request.headers)) {
         return { status: 204, headers: preflightHeaders(cors, request.headers), body: '' };
       }
-      const rawBody = await request.body();
+      const pending = request.body();
+      // Most requests (GETs) have no body: no extra turn of the event loop for them.
+      const rawBody = pending instanceof Promise ? await pending : pending;
       if (rawBody !== undefined && byteLength(rawBody) > bodyLimit) {
         throw new AdapterHttpError(413, 'payload_too_large', `request body larger than ${bodyLimit} bytes`);
       }
