@@ -59,9 +59,17 @@ export class ProxyUrlSigner {
     this.base = proxyUrl.replace(/\/+$/, '');
   }
 
+  /** The last name slugified: an image's three proxy URLs share its file name. */
+  private lastName: string | undefined;
+  private lastSlug = '';
+
   url(fileName: string, format: string, path: string): string {
     const target = `${this.sourceHost}${path}`;
-    return `${this.base}/${slugify(fileName)}.${format}?s=${proxySignature(target, this.key)}&url=${target}`;
+    if (fileName !== this.lastName) {
+      this.lastSlug = slugify(fileName);
+      this.lastName = fileName;
+    }
+    return `${this.base}/${this.lastSlug}.${format}?s=${proxySignature(target, this.key)}&url=${target}`;
   }
 
   /** True only for a proxy URL this signer issued, unaltered. */
