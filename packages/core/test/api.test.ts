@@ -140,6 +140,24 @@ describe.each(DIALECTS)('the album/image API on %s', (dialect) => {
       expect(response.json.infos).toEqual(source.infos);
       expect(response.json.original_url).toBe(source.original_url);
       expect(response.json.metadatas).toEqual({ k: 'v' });
+      expect(response.json.album_id).toBe('E');
+      expect(response.json.processed).toBe(source.processed);
+    });
+
+    it('counts a duplicate in its album, and refuses one without image_duplicate on that album', async () => {
+      const source = (await postImage('E', JSON.stringify({ cloudinary: uploadResult() }))).json;
+      const before = (await getAlbum('E')).json.images_count;
+      const duplicate = (as: string) => app.request({ method: 'POST', path: `/api/v1/images/${source.id}/duplicate`, headers: authorization(as) });
+      expect((await duplicate(token)).status).toBe(200);
+      expect((await getAlbum('E')).json.images_count).toBe(before + 1);
+      const elsewhere = await tenant.userToken({ A: access('image_duplicate'), E: access('image_list') });
+      const refused = await duplicate(elsewhere);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['X-message']).toBe('Access denied');
+      expect((await duplicate(await tenant.userToken({}, { admin: true }))).status).toBe(200);
+      expect((await getAlbum('E')).json.images_count).toBe(before + 2);
+      const unknown = await app.request({ method: 'POST', path: '/api/v1/images/00000000-0000-4000-8000-000000000000/duplicate', headers: authorization(token) });
+      expect(unknown.status).toBe(404);
     });
 
     it('answers unknown routes with 404, wrong methods with 405, unknown images with 404', async () => {

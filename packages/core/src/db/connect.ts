@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import type { PoolClient } from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { listenPostgres, type ChannelListener, type Unlisten } from './listen.js';
 import type { Database } from './schema.js';
@@ -25,6 +27,28 @@ export interface ConnectOptions {
   poolSize?: number;
 }
 
+/** `/* prepare *\/` at the start of a statement: its text never varies, only its parameters. */
+export const PREPARE_MARK = '/* prepare */';
+
+/**
+ * Statements marked with `PREPARE_MARK` run as named prepared statements on each connection:
+ * PostgreSQL parses and plans them once per connection instead of on every call (for the
+ * many-table insert of an upload, planning took as long as running it). Only marked statements,
+ * so that statements whose text varies (lists of ids) do not pile up on the server.
+ */
+function prepareMarkedStatements(client: PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const names = new Map<string, string>();
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text === 'string' && text.startsWith(PREPARE_MARK) && Array.isArray(values) && callback === undefined) {
+      let name = names.get(text);
+      if (!name) names.set(text, (name = `albumkit_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+      return query({ name, text, values });
+    }
+    return callback === undefined ? query(text, values) : query(text, values, callback);
+  };
+}
+
 /**
  * One factory, two dialects with the same migrations: PostgreSQL through `pg` when a connection
  * string is given, PGlite (real Postgres compiled to WebAssembly) when none is.
@@ -42,7 +66,10 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
     // the pool, checked-out ones through their own 'error' event (their query still rejects,
     // so the request answers 503 and the job retries); the pool drops them on release.
     pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      prepareMarkedStatements(client);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = options.url;
     return {

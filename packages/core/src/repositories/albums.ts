@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Album, Database } from '../db/schema.js';
 
@@ -47,14 +46,5 @@ export class AlbumRepository {
       .onConflict((oc) => oc.columns(['organization_id', 'id']).doNothing())
       .returningAll()
       .executeTakeFirst();
-  }
-
-  /** One more image: a random shard, so that concurrent uploads into the album rarely wait on each other. */
-  async incrementImages(organizationId: string, id: string, db: Db = this.db): Promise<void> {
-    await db
-      .insertInto('album_image_counts')
-      .values({ organization_id: organizationId, album_id: id, shard: randomInt(COUNT_SHARDS), count: 1 })
-      .onConflict((oc) => oc.columns(['organization_id', 'album_id', 'shard']).doUpdateSet((eb) => ({ count: eb('album_image_counts.count', '+', 1) })))
-      .execute();
   }
 }

@@ -1,5 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, Image, ImageUpdate, NewImage } from '../db/schema.js';
+import { randomInt } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, Image, ImageTable, ImageUpdate, NewImage } from '../db/schema.js';
+import { PREPARE_MARK } from '../db/connect.js';
+import { COUNT_SHARDS } from './albums.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -11,6 +14,69 @@ export interface ImagePageCursor {
 export interface SyncRow extends Image {
   user_sfid: string | null;
 }
+
+/** An event recorded with a new image (its columns but the ones the image gives). */
+export interface ImageEventRow {
+  id: string;
+  type: string;
+  /** JSON text. */
+  payload: string;
+}
+
+/** The columns a duplicate copies from its source, as they are (JSON text included). */
+const COPIED_COLUMNS = [
+  'organization_id',
+  'album_id',
+  'user_id',
+  'cloudinary_public_id',
+  'cloudinary_version',
+  'cloudinary_type',
+  'infos',
+  'exifs',
+  'metadatas',
+  'gps',
+  'gps_ip',
+  'gps_exifs',
+  'gps_html',
+  'taken_at',
+  'width',
+  'height',
+  'rotation',
+  'crop_x',
+  'crop_y',
+  'crop_w',
+  'crop_h',
+  'original_width',
+  'original_height',
+  'filename',
+  'format',
+  'title',
+  'description',
+  'page',
+  'color',
+  'processed',
+  'processing_error',
+] as const satisfies ReadonlyArray<keyof ImageTable>;
+
+/** The columns of a new upload's image row, in the order they are written. */
+const UPLOAD_COLUMNS = [
+  'id',
+  'upload_key',
+  'group_id',
+  'reported_at',
+  ...COPIED_COLUMNS,
+] as const satisfies ReadonlyArray<keyof ImageTable>;
+
+export type NewUpload = Pick<NewImage, (typeof UPLOAD_COLUMNS)[number]> & { id: string; organization_id: string; album_id: string; upload_key: string };
+
+const PREPARED = sql.raw(PREPARE_MARK);
+
+const columnList = (columns: readonly string[]) => sql.raw(columns.map((c) => `"${c}"`).join(', '));
+const UPLOAD_COLUMN_LIST = columnList(UPLOAD_COLUMNS);
+const COPIED_COLUMN_LIST = columnList(COPIED_COLUMNS);
+
+/** A random shard of the album's image count: concurrent uploads into one album rarely wait on each other. */
+const countShard = () => randomInt(COUNT_SHARDS);
 
 /** Images: every query is scoped by organization. */
 export class ImageRepository {
@@ -61,18 +127,67 @@ export class ImageRepository {
       .executeTakeFirst();
   }
 
-  /** Inserts the image unless one exists for the same upload; undefined when it already did. */
-  insertIfAbsent(image: NewImage, db: Db = this.db): Promise<Image | undefined> {
-    return db
-      .insertInto('images')
-      .values(image)
-      .onConflict((oc) => oc.columns(['organization_id', 'upload_key']).where('upload_key', 'is not', null).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+  /**
+   * The image of an upload with everything that comes with it, in one statement (one round trip,
+   * atomic without a transaction): its album when new, its events, one more in the album's
+   * count, and the upload's recorded notification (if any) marked handled, since its image now
+   * exists. Undefined when an image of the same upload exists (the notification is marked all the same).
+   *
+   * Written as SQL text rather than with the query builder: building and compiling this
+   * statement with Kysely took longer than PostgreSQL takes to run it.
+   */
+  async insertUpload(image: NewUpload, events: ImageEventRow[]): Promise<Image | undefined> {
+    // A column left out takes its default, as with an insert that does not name it.
+    const values = sql.join(UPLOAD_COLUMNS.map((column) => (image[column] === undefined ? sql`default` : sql`${image[column]}`)));
+    const eventValues = events.length > 0 ? sql.join(events.map((e) => sql`(${e.id}::uuid, ${e.type}, ${e.payload}::json)`)) : sql`(null::uuid, null::text, null::json)`;
+    const { rows } = await sql<Image>`${PREPARED}
+      with album as (
+        insert into albums (organization_id, id) values (${image.organization_id}, ${image.album_id})
+        on conflict (organization_id, id) do nothing
+      ), image as (
+        insert into images (${UPLOAD_COLUMN_LIST}) values (${values})
+        on conflict (organization_id, upload_key) where upload_key is not null do nothing
+        returning *
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, 1 from image
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
+      ), event as (
+        insert into events (id, organization_id, album_id, type, payload)
+        select e.id, image.organization_id, image.album_id, e.type, e.payload
+        from image cross join (values ${eventValues}) as e (id, type, payload)
+        where e.id is not null
+      ), notified as (
+        update notifications set done_at = now()
+        where organization_id = ${image.organization_id} and upload_key = ${image.upload_key} and done_at is null
+      )
+      select * from image`.execute(this.db);
+    return rows[0];
   }
 
-  insert(image: NewImage, db: Db = this.db): Promise<Image> {
-    return db.insertInto('images').values(image).returningAll().executeTakeFirstOrThrow();
+  /**
+   * A copy of an image of the organization, in one statement: new id, `group_id` = the source,
+   * counted in its album. `albums` restricts the sources to those albums (the token's).
+   * Undefined when there is no such source. SQL text for the reason `insertUpload` gives.
+   */
+  async insertDuplicate(organizationId: string, sourceId: string, copy: { id: string; at: Date }, albums?: string[]): Promise<Image | undefined> {
+    if (albums && albums.length === 0) return undefined;
+    const { rows } = await sql<Image>`${PREPARED}
+      with source as (
+        select * from images
+        where organization_id = ${organizationId} and id = ${sourceId} and (${albums === undefined} or album_id = any(${albums ?? []}::text[]))
+      ), copy as (
+        insert into images (id, group_id, upload_key, reported_at, created_at, updated_at, ${COPIED_COLUMN_LIST})
+        select ${copy.id}::uuid, id, null, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${COPIED_COLUMN_LIST}
+        from source
+        returning *
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, 1 from copy
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
+      )
+      select * from copy`.execute(this.db);
+    return rows[0];
   }
 
   /** One page of an album, oldest first, after the cursor (keyset pagination on the listing index). */
@@ -125,7 +240,7 @@ export class ImageRepository {
       .execute();
   }
 
-  /** Marks the album's images not yet listed by an "upload done" event, and returns their ids, oldest first. */
+  /** Marks the album's images not yet listed by an "upload done" event, and returns their ids in creation order. */
   async takeUnreported(organizationId: string, albumId: string, db: Db = this.db): Promise<string[]> {
     const rows = await db
       .updateTable('images')
@@ -133,8 +248,8 @@ export class ImageRepository {
       .where('organization_id', '=', organizationId)
       .where('album_id', '=', albumId)
       .where('reported_at', 'is', null)
-      .returning(['id', 'created_at'])
+      .returning(['id', 'seq'])
       .execute();
-    return rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.id);
   }
 }

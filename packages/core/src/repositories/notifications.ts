@@ -21,16 +21,6 @@ export class NotificationRepository {
       .execute();
   }
 
-  async markDone(organizationId: string, uploadKey: string): Promise<void> {
-    await this.db
-      .updateTable('notifications')
-      .set({ done_at: new Date() })
-      .where('organization_id', '=', organizationId)
-      .where('upload_key', '=', uploadKey)
-      .where('done_at', 'is', null)
-      .execute();
-  }
-
   /** Notifications received before `olderThan` and not handled yet, oldest first. */
   pending(olderThan: Date, limit: number): Promise<StoredNotification[]> {
     return this.db

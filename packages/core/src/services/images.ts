@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { can, canRead, isMember, type Principal } from '../auth/abilities.js';
 import { verifyUploadResultSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
-import type { Database, Image } from '../db/schema.js';
+import type { AlbumEvent, Database, Image } from '../db/schema.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import { chooseGps, type LatLng } from '../domain/gps.js';
@@ -104,61 +104,60 @@ export class ImageService {
     }
     const gpsHtml = facts.gpsHtml ? JSON.stringify(facts.gpsHtml) : null;
     const { processed } = options;
-    const { db, albums, images, events } = this.deps;
-    const result = await db.transaction().execute(async (trx) => {
-      await albums.findOrCreate(scope.organizationId, albumId, trx);
-      const inserted = await images.insertIfAbsent(
-        {
-          id: randomUUID(),
-          organization_id: scope.organizationId,
-          album_id: albumId,
-          user_id: scope.userId,
-          upload_key: facts.uploadKey,
-          cloudinary_public_id: facts.publicId,
-          cloudinary_version: facts.version,
-          cloudinary_type: facts.type,
-          infos: JSON.stringify(upload),
-          exifs: JSON.stringify(facts.exifs),
-          metadatas: JSON.stringify(metadatas ?? {}),
-          gps: gpsHtml,
-          gps_html: gpsHtml,
-          gps_exifs: null,
-          gps_ip: null,
-          taken_at: facts.takenAt,
-          width: facts.width,
-          height: facts.height,
-          original_width: facts.width,
-          original_height: facts.height,
-          filename: facts.filename,
-          format: facts.format,
-          title: null,
-          description: null,
-          group_id: null,
-          processing_error: null,
-          reported_at: null,
-          ...(processed
-            ? processedChanges({ exifs: facts.exifs, gps_html: facts.gpsHtml, gps_ip: null, taken_at: facts.takenAt, width: facts.width, height: facts.height }, processed)
-            : {}),
-        },
-        trx,
-      );
-      if (inserted) {
-        const payload = this.eventPayload(inserted);
-        const recorded = await events.recordAll(
-          scope.organizationId,
-          albumId,
-          processed ? [{ type: 'new_image', payload }, { type: 'processed_image', payload }] : [{ type: 'new_image', payload }],
-          trx,
-        );
-        // Last, so that the album row (shared by every upload into the album) stays locked briefly.
-        await albums.incrementImages(scope.organizationId, albumId, trx);
-        return { image: inserted, created: true, recorded };
-      }
-      const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey, trx);
+    const { images } = this.deps;
+    const id = randomUUID();
+    const payload = { album_id: albumId, image_id: id };
+    const eventRows = (processed ? (['new_image', 'processed_image'] as const) : (['new_image'] as const)).map((type) => ({
+      id: randomUUID(),
+      type,
+      payload: JSON.stringify(payload),
+    }));
+    // One statement: image, album on first use, events, count, notification handled.
+    const inserted = await images.insertUpload(
+      {
+        id,
+        organization_id: scope.organizationId,
+        album_id: albumId,
+        user_id: scope.userId,
+        upload_key: facts.uploadKey,
+        cloudinary_public_id: facts.publicId,
+        cloudinary_version: facts.version,
+        cloudinary_type: facts.type,
+        infos: JSON.stringify(upload),
+        exifs: JSON.stringify(facts.exifs),
+        metadatas: JSON.stringify(metadatas ?? {}),
+        gps: gpsHtml,
+        gps_html: gpsHtml,
+        gps_exifs: null,
+        gps_ip: null,
+        taken_at: facts.takenAt,
+        width: facts.width,
+        height: facts.height,
+        original_width: facts.width,
+        original_height: facts.height,
+        filename: facts.filename,
+        format: facts.format,
+        title: null,
+        description: null,
+        group_id: null,
+        processing_error: null,
+        reported_at: null,
+        ...(processed
+          ? processedChanges({ exifs: facts.exifs, gps_html: facts.gpsHtml, gps_ip: null, taken_at: facts.takenAt, width: facts.width, height: facts.height }, processed)
+          : {}),
+      },
+      eventRows,
+    );
+    let result: { image: Image; created: boolean; recorded: AlbumEvent[] };
+    if (inserted) {
+      const recorded = eventRows.map((e) => ({ id: e.id, organization_id: scope.organizationId, album_id: albumId, type: e.type, payload, created_at: inserted.created_at }));
+      result = { image: inserted, created: true, recorded };
+    } else {
+      const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey);
       if (!existing) throw new Error('upload conflict without an existing image');
-      return { image: existing, created: false, recorded: [] };
-    });
-    await events.dispatch(result.recorded);
+      result = { image: existing, created: false, recorded: [] };
+    }
+    await this.deps.events.dispatch(result.recorded);
     if (!result.image.processed) {
       // An existing unprocessed image is handed on too: a process that died between creating the
       // image and enqueueing its processing leaves that work to whichever path delivers the upload next.
@@ -238,36 +237,15 @@ export class ImageService {
   /** A copy of the image in the same album: new id, `group_id` = the source's id. Needs `image_duplicate`. */
   async duplicate(principal: Principal, id: string): Promise<Image> {
     if (!UUID.test(id)) throw new NotFound('Image');
-    const { db, albums, images } = this.deps;
-    const source = await images.find(principal.organizationId, id.toLowerCase());
-    if (!source || !can(principal, source.album_id, 'image_duplicate')) {
-      if (!source && isMember(principal)) throw new NotFound('Image');
-      throw new AccessDenied('image_duplicate needed');
-    }
-    const now = new Date();
-    return db.transaction().execute(async (trx) => {
-      const copy = await images.insert(
-        {
-          ...source,
-          id: randomUUID(),
-          group_id: source.id,
-          upload_key: null,
-          infos: JSON.stringify(source.infos),
-          exifs: JSON.stringify(source.exifs),
-          metadatas: JSON.stringify(source.metadatas),
-          gps: jsonOrNull(source.gps),
-          gps_ip: jsonOrNull(source.gps_ip),
-          gps_exifs: jsonOrNull(source.gps_exifs),
-          gps_html: jsonOrNull(source.gps_html),
-          reported_at: now,
-          created_at: now,
-          updated_at: now,
-        },
-        trx,
-      );
-      await albums.incrementImages(principal.organizationId, source.album_id, trx);
-      return copy;
-    });
+    const { images } = this.deps;
+    const sourceId = id.toLowerCase();
+    const albums = principal.admin ? undefined : Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_duplicate'));
+    // One statement on the way that matters: the source is read, copied and counted together.
+    const copy = await images.insertDuplicate(principal.organizationId, sourceId, { id: randomUUID(), at: new Date() }, albums);
+    if (copy) return copy;
+    const source = await images.find(principal.organizationId, sourceId);
+    if (!source && isMember(principal)) throw new NotFound('Image');
+    throw new AccessDenied('image_duplicate needed');
   }
 
   /**

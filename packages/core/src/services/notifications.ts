@@ -92,7 +92,8 @@ export class NotificationService {
     const type = job.upload.notification_type;
     if (type !== undefined && type !== 'upload') return; // errors and other kinds create nothing
     try {
-      const { image } = await this.deps.images.createFromUpload(
+      // Creating the image marks the recorded notification handled, in the same statement.
+      await this.deps.images.createFromUpload(
         { organizationId: job.organizationId, userId: job.userId },
         job.albumId,
         job.upload,
@@ -100,7 +101,6 @@ export class NotificationService {
         // The notification's own signature already proved it came from Cloudinary.
         { verifySignature: false, ...(processed ? { processed } : {}) },
       );
-      if (image.upload_key) await this.deps.notifications.markDone(job.organizationId, image.upload_key);
     } catch (error) {
       if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);
       // 23503: the organization (or user) is gone; the album's foreign key refuses the image.

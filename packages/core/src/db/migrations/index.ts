@@ -4,6 +4,7 @@ import * as webhooks from './0002_webhooks.js';
 import * as albumImageCounts from './0003_album_image_counts.js';
 import * as notifications from './0004_notifications.js';
 import * as imageChanges from './0005_image_changes.js';
+import * as imageOrder from './0006_image_order.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_album_image_counts': albumImageCounts,
   '0004_notifications': notifications,
   '0005_image_changes': imageChanges,
+  '0006_image_order': imageOrder,
 };
