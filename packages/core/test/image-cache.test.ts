@@ -22,7 +22,7 @@ async function eventually(check: () => Promise<void> | void, timeoutMs = 5000): 
 }
 
 describe('ImageJsonCache', () => {
-  const entry = (body = '{}') => ({ organizationId: 'o', albumId: 'a', body });
+  const entry = (body = '{}') => ({ organizationId: 'o', albumId: 'a', userId: null, body });
   const enabled = (options: Partial<ConstructorParameters<typeof ImageJsonCache>[0]> = {}) => {
     const cache = new ImageJsonCache({ maxEntries: 100, maxBytes: 1 << 20, ttlMs: 60_000, ...options });
     cache.enable();
@@ -167,6 +167,52 @@ describe.each(DIALECTS)('GET /images/:id with the image cache on %s', (dialect) 
     expect((await getImage(id, noList)).status).toBe(401);
     const withList = await tenant.integratorToken({ abilities: { A: access('image_list') } });
     expect((await getImage(id, withList)).status).toBe(200);
+  });
+
+  const syncs = (ids: string[], as = token) =>
+    app.request({ method: 'GET', path: `/api/v1/image_syncs?${ids.map((i) => `ids[]=${i}`).join('&')}`, headers: authorization(as) });
+
+  it('image_syncs from cached images: the same JSON, with tags and uploader read afresh', async () => {
+    const [a, b, c] = [await createImage(), await createImage(), await createImage()];
+    await app.albumkit.repositories.images.addTags(a, ['zebra', 'apple']);
+    const cold = await syncs([c, a, b]);
+    expect(cold.status).toBe(200);
+    expect(cold.json.map((x: { id: string }) => x.id)).toEqual([c, a, b]);
+    expect(cold.json[1].tag_names).toEqual(['apple', 'zebra']);
+    expect(cold.json[1].user_sfid).toBe(tenant.user.sfid);
+    // Each sync payload is the image JSON plus the two sync fields, `thumbnails` last.
+    const single = (await getImage(a)).json;
+    expect(Object.keys(cold.json[1])).toEqual([...Object.keys(single).filter((k) => k !== 'thumbnails'), 'tag_names', 'user_sfid', 'thumbnails']);
+    await eventually(() => expect([a, b, c].every((id) => app.albumkit.imageCache.get(id))).toBe(true));
+    const warm = await syncs([c, a, b]);
+    expect(warm.body).toBe(cold.body);
+    await app.albumkit.repositories.images.addTags(b, ['new']);
+    expect((await syncs([b])).json[0].tag_names).toEqual(['new']);
+  });
+
+  it('builds a sync payload from image JSON text exactly as from the image, whatever its strings hold', async () => {
+    const response = await app.request({
+      method: 'POST',
+      path: '/api/v1/albums/A/images',
+      headers: { ...authorization(token), 'Content-Type': 'application/json' },
+      rawBody: JSON.stringify({ cloudinary: uploadResult({ original_filename: '","thumbnails":{"x' }), metadatas: { note: ',"thumbnails":{}}' } }),
+    });
+    const row = (await app.albumkit.repositories.images.find(tenant.organization.id, response.json.id))!;
+    const serializer = app.albumkit.serializers.image;
+    for (const [tags, sfid] of [[[], null], [['a', 'b"c'], '005xyz']] as const) {
+      expect(serializer.syncJson(JSON.stringify(serializer.serialize(row)), [...tags], sfid)).toBe(JSON.stringify(serializer.serializeSync(row, [...tags], sfid)));
+    }
+  });
+
+  it('image_syncs from cached images keeps to what the token may see', async () => {
+    const id = await createImage();
+    await syncs([id]);
+    await eventually(() => expect(app.albumkit.imageCache.get(id)).toBeDefined());
+    const other = await createTenant(app);
+    expect((await syncs([id], await other.userToken({}))).json).toEqual([]);
+    expect((await syncs([id], await tenant.integratorToken({ abilities: { B: access('image_list') } }))).json).toEqual([]);
+    const listed = await syncs([id], await tenant.integratorToken({ abilities: { A: access('see') } }));
+    expect(listed.json.map((x: { id: string }) => x.id)).toEqual([id]);
   });
 });
 

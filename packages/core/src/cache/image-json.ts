@@ -2,6 +2,8 @@
 export interface CachedImage {
   organizationId: string;
   albumId: string;
+  /** The uploader (for the sync payload's `user_sfid`). */
+  userId: string | null;
   /** The serialized image JSON. */
   body: string;
 }

@@ -151,8 +151,7 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
         const ids = typeof raw === 'string' ? [raw] : raw;
         if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new BadRequest('ids: a list of image ids is expected');
         if (ids.length > limits.syncIds) throw new BadRequest(`ids: at most ${limits.syncIds} ids per request`);
-        const entries = await images.syncs(principal, ids as string[]);
-        return { status: 200, json: entries.map(({ image, tagNames }) => imageSerializer.serializeSync(image, tagNames, image.user_sfid)) };
+        return { status: 200, body: await imageJson.syncs(principal, ids as string[]) };
       },
     })
     .add('POST', '/cloudinary', {

@@ -209,13 +209,25 @@ export class ImageRepository {
     if (ids.length === 0 || (albums && albums.length === 0)) return Promise.resolve([]);
     let query = this.db
       .selectFrom('images')
-      .leftJoin('users', 'users.id', 'images.user_id')
       .selectAll('images')
-      .select('users.sfid as user_sfid')
+      // A look-up by primary key per image (a join would read the whole users table).
+      .select((eb) => eb.selectFrom('users').select('users.sfid').whereRef('users.id', '=', 'images.user_id').as('user_sfid'))
       .where('images.organization_id', '=', organizationId)
       .where('images.id', 'in', ids);
     if (albums) query = query.where('images.album_id', 'in', albums);
     return query.execute();
+  }
+
+  /** Salesforce ids of the organization's users among `userIds`. */
+  async userSfids(organizationId: string, userIds: string[]): Promise<Map<string, string | null>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'sfid'])
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', userIds)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.sfid]));
   }
 
   /** Tag names of each image, sorted by name. */

@@ -78,6 +78,8 @@ function editPrefix(image: Image): string {
   return prefix;
 }
 
+const THUMBNAILS_KEY = ',"thumbnails":';
+
 export class ImageSerializer {
   constructor(
     private readonly delivery: DeliveryUrlSigner,
@@ -92,6 +94,18 @@ export class ImageSerializer {
   /** The image-sync payload: the image JSON plus `tag_names` and `user_sfid`. */
   serializeSync(image: Image, tagNames: string[], userSfid: string | null): ImageJson {
     return this.build(image, { tag_names: tagNames, user_sfid: userSfid });
+  }
+
+  /**
+   * The image-sync payload as JSON text, from the image's JSON text (a cached one): the same
+   * text `JSON.stringify(serializeSync(...))` gives. `thumbnails` is the last key of an image
+   * JSON and the sync fields go just before it; JSON escapes every quote inside strings, so the
+   * last `,"thumbnails":` is that key.
+   */
+  syncJson(imageJson: string, tagNames: string[], userSfid: string | null): string {
+    const at = imageJson.lastIndexOf(THUMBNAILS_KEY);
+    if (at < 0) throw new Error('not an image JSON');
+    return `${imageJson.slice(0, at)},"tag_names":${JSON.stringify(tagNames)},"user_sfid":${JSON.stringify(userSfid)}${imageJson.slice(at)}`;
   }
 
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {

@@ -51,11 +51,6 @@ export interface ImagePage {
   next: string | null;
 }
 
-export interface SyncEntry {
-  image: SyncRow;
-  tagNames: string[];
-}
-
 /** Rules of images: creating one per upload, reading, listing, duplicating, syncing. */
 export class ImageService {
   constructor(private readonly deps: ImageServiceDeps) {}
@@ -248,26 +243,29 @@ export class ImageService {
     throw new AccessDenied('image_duplicate needed');
   }
 
-  /**
-   * Sync payloads of the images the token may see among `ids`, in the order asked; unknown ids
-   * and ids of other organizations are left out.
-   */
-  async syncs(principal: Principal, ids: string[]): Promise<SyncEntry[]> {
-    const wanted = [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
-    const albumsAllowed = isMember(principal)
-      ? undefined
-      : Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_list') || can(principal, album, 'see'));
-    // Both queries at once; tags of ids that turn out not to be visible are simply not used.
-    const [rows, tags] = await Promise.all([
-      this.deps.images.findForSync(principal.organizationId, wanted, albumsAllowed),
-      this.deps.images.tagNames(wanted),
-    ]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return wanted.flatMap((id) => {
-      const image = byId.get(id);
-      return image ? [{ image, tagNames: tags.get(id) ?? [] }] : [];
-    });
+  /** The albums whose images a token may sync; undefined: every album of its organization. */
+  syncAlbums(principal: Principal): string[] | undefined {
+    if (isMember(principal)) return undefined;
+    return Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_list') || can(principal, album, 'see'));
   }
+
+  /** Images of the token's organization among `ids`, in `albums` (when given), with their uploader's Salesforce id. */
+  syncRows(principal: Principal, ids: string[], albums: string[] | undefined): Promise<SyncRow[]> {
+    return this.deps.images.findForSync(principal.organizationId, ids, albums);
+  }
+
+  tagNames(ids: string[]): Promise<Map<string, string[]>> {
+    return this.deps.images.tagNames(ids);
+  }
+
+  uploaderSfids(principal: Principal, userIds: string[]): Promise<Map<string, string | null>> {
+    return this.deps.images.userSfids(principal.organizationId, userIds);
+  }
+}
+
+/** The distinct image ids among what a client sent (others can match no image), lower case, in order. */
+export function syncIds(ids: string[]): string[] {
+  return [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
 }
 
 /** The columns a processing result sets: EXIF kept when the upload brought some, GPS chosen EXIF > browser > IP. */
