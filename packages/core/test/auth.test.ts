@@ -117,6 +117,16 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
       expectDenied(await getImage(token));
     });
 
+    it('still refuses a notification token once its exp passes, though it was verified before', async () => {
+      const { tokens } = app.albumkit;
+      const now = Math.floor(Date.now() / 1000);
+      const principal = (await tokens.authenticate(await acme.userToken())).principal;
+      const token = await tokens.issueNotificationToken(principal, 'an-album', now + 2);
+      expect(await tokens.verifyNotificationToken(token)).toEqual({ organizationId: acme.organization.id, albumId: 'an-album', userId: acme.user.id });
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await expect(tokens.verifyNotificationToken(token)).rejects.toThrow();
+    });
+
     it('reuses the X-token within the same second, and renews it the next', async () => {
       const { tokens } = app.albumkit;
       const auth = await tokens.authenticate(await acme.userToken());

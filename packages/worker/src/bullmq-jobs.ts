@@ -28,7 +28,8 @@ export class BullMqJobs implements JobPort {
   private readonly retry: Record<JobName, RetryPolicy>;
 
   constructor(options: BullMqJobsOptions) {
-    this.connection = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // Auto-pipelining: the jobs enqueued in one turn of the event loop go to Redis in one write.
+    this.connection = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
     this.connection.on('error', () => {}); // reported by the failing commands; reconnects by itself
     const prefix = options.prefix ?? 'albumkit';
     this.retry = { ...DEFAULT_RETRY, ...options.retry };

@@ -35,6 +35,13 @@ export interface Authenticated {
   key: Uint8Array;
 }
 
+/** Where a notification token sends uploads. */
+export interface NotificationTarget {
+  organizationId: string;
+  albumId: string;
+  userId: string | null;
+}
+
 const encoder = new TextEncoder();
 
 /** `Authorization: Token token="<jwt>"` (Rails style) or `Bearer <jwt>`. */
@@ -74,6 +81,8 @@ export class Tokens {
   private readonly verified = new Map<string, Verified>();
   /** The `X-token` of each verified token, reused within the same second (it would be identical). */
   private readonly renewals = new WeakMap<Authenticated, Renewal>();
+  /** Notification tokens verified recently (they are signed with the app key: no secret to revoke). */
+  private readonly verifiedNotifications = new Map<string, { target: NotificationTarget; exp: number; until: number }>();
 
   constructor(
     appSecret: string,
@@ -118,6 +127,7 @@ export class Tokens {
   /** Forgets every verified token (a user was removed, keys rotated). */
   forgetAll(): void {
     this.verified.clear();
+    this.verifiedNotifications.clear();
   }
 
   private async verifyApiToken(token: string): Promise<Authenticated> {
@@ -186,16 +196,26 @@ export class Tokens {
     return this.sign(claims, this.appKey);
   }
 
-  /** Verifies a notification token (app key only) and returns its album and organization. */
-  async verifyNotificationToken(token: string | undefined): Promise<{ organizationId: string; albumId: string; userId: string | null }> {
+  /**
+   * Verifies a notification token (app key only) and returns its album and organization.
+   * Cloudinary sends every upload of an album's form with the same token: verified tokens are
+   * remembered by exact string, with their `exp` rechecked on every use.
+   */
+  async verifyNotificationToken(token: string | undefined): Promise<NotificationTarget> {
     if (!token || token.length > this.maxLength) throw new AccessDenied('no notification token');
+    const now = Date.now();
+    const hit = this.verifiedNotifications.get(token);
+    if (hit && hit.until > now && hit.exp * 1000 > now) return hit.target;
     const claims = await this.verify(token, this.appKey, true);
     const { album_id: albumId, organization_id: organizationId } = claims;
     if (typeof albumId !== 'string' || typeof organizationId !== 'string' || !UUID.test(organizationId)) {
       throw new AccessDenied('not a notification token');
     }
     const userId = typeof claims.user_id === 'string' && UUID.test(claims.user_id) ? claims.user_id : null;
-    return { organizationId, albumId, userId };
+    const target = { organizationId, albumId, userId };
+    if (this.verifiedNotifications.size >= VERIFIED_MAX) this.verifiedNotifications.delete(this.verifiedNotifications.keys().next().value!);
+    this.verifiedNotifications.set(token, { target, exp: claims.exp!, until: now + VERIFIED_TTL_MS });
+    return target;
   }
 
   sign(claims: TokenClaims, key: Uint8Array = this.appKey): Promise<string> {

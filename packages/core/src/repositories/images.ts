@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Image, ImageTable, ImageUpdate, NewImage } from '../db/schema.js';
+import { Batches } from '../db/batches.js';
 import { PREPARE_MARK } from '../db/connect.js';
 import { COUNT_SHARDS } from './albums.js';
 
@@ -21,6 +22,11 @@ export interface ImageEventRow {
   type: string;
   /** JSON text. */
   payload: string;
+}
+
+export interface UploadRow {
+  image: NewUpload;
+  events: ImageEventRow[];
 }
 
 /** The columns a duplicate copies from its source, as they are (JSON text included). */
@@ -80,6 +86,13 @@ const countShard = () => randomInt(COUNT_SHARDS);
 
 /** Images: every query is scoped by organization. */
 export class ImageRepository {
+  /** Uploads written while others are in flight go together (see `Batches`). */
+  private readonly uploads = new Batches<UploadRow, Image | undefined>(
+    (rows) => this.insertUploads(rows),
+    (row) => this.insertOne(row),
+    { maxBatch: 50, maxInFlight: 4 },
+  );
+
   constructor(private readonly db: Kysely<Database>) {}
 
   find(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
@@ -136,7 +149,11 @@ export class ImageRepository {
    * Written as SQL text rather than with the query builder: building and compiling this
    * statement with Kysely took longer than PostgreSQL takes to run it.
    */
-  async insertUpload(image: NewUpload, events: ImageEventRow[]): Promise<Image | undefined> {
+  insertUpload(image: NewUpload, events: ImageEventRow[]): Promise<Image | undefined> {
+    return this.uploads.submit({ image, events });
+  }
+
+  private async insertOne({ image, events }: UploadRow): Promise<Image | undefined> {
     // A column left out takes its default, as with an insert that does not name it.
     const values = sql.join(UPLOAD_COLUMNS.map((column) => (image[column] === undefined ? sql`default` : sql`${image[column]}`)));
     const eventValues = events.length > 0 ? sql.join(events.map((e) => sql`(${e.id}::uuid, ${e.type}, ${e.payload}::json)`)) : sql`(null::uuid, null::text, null::json)`;
@@ -163,6 +180,49 @@ export class ImageRepository {
       )
       select * from image`.execute(this.db);
     return rows[0];
+  }
+
+  /**
+   * Several uploads in one statement (the same effects as `insertOne` for each), for uploads
+   * arriving while others are being written. The albums' counts are taken in a fixed order, so
+   * that two batches never wait on each other's count rows in opposite orders.
+   */
+  async insertUploads(rows: UploadRow[]): Promise<Array<Image | undefined>> {
+    const values = sql.join(
+      rows.map(({ image }) => sql`(${sql.join(UPLOAD_COLUMNS.map((column) => (image[column] === undefined ? sql`default` : sql`${image[column]}`)))})`),
+    );
+    const albums = sql.join(rows.map(({ image }) => sql`(${image.organization_id}::uuid, ${image.album_id})`));
+    const uploads = sql.join(rows.map(({ image }) => sql`(${image.organization_id}::uuid, ${image.upload_key})`));
+    const events = rows.flatMap(({ image, events: list }) => list.map((e) => sql`(${e.id}::uuid, ${image.id}::uuid, ${e.type}, ${e.payload}::json)`));
+    const eventValues = events.length > 0 ? sql.join(events) : sql`(null::uuid, null::uuid, null::text, null::json)`;
+    const { rows: inserted } = await sql<Image>`
+      with album as (
+        insert into albums (organization_id, id)
+        select distinct organization_id, album_id from (values ${albums}) as a (organization_id, album_id)
+        order by 1, 2
+        on conflict (organization_id, id) do nothing
+      ), image as (
+        insert into images (${UPLOAD_COLUMN_LIST}) values ${values}
+        on conflict (organization_id, upload_key) where upload_key is not null do nothing
+        returning *
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, count(*) from image
+        group by organization_id, album_id
+        order by organization_id, album_id
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      ), event as (
+        insert into events (id, organization_id, album_id, type, payload)
+        select e.id, image.organization_id, image.album_id, e.type, e.payload
+        from image join (values ${eventValues}) as e (id, image_id, type, payload) on e.image_id = image.id
+      ), notified as (
+        update notifications n set done_at = now()
+        from (values ${uploads}) as u (organization_id, upload_key)
+        where n.organization_id = u.organization_id and n.upload_key = u.upload_key and n.done_at is null
+      )
+      select * from image`.execute(this.db);
+    const byId = new Map(inserted.map((image) => [image.id, image]));
+    return rows.map(({ image }) => byId.get(image.id));
   }
 
   /**

@@ -1,22 +1,36 @@
-import type { Kysely } from 'kysely';
-import type { Database, StoredNotification } from '../db/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import { Batches } from '../db/batches.js';
+import type { Database, NotificationTable, StoredNotification } from '../db/schema.js';
 import type { NotificationJob } from '../jobs/port.js';
+
+type NewNotification = Insertable<NotificationTable>;
 
 /** The record of accepted notifications: written before answering Cloudinary, marked done once handled. */
 export class NotificationRepository {
+  /** Notifications arriving while others are being recorded are recorded together (see `Batches`). */
+  private readonly records = new Batches<NewNotification, void>(
+    (rows) => this.insertMany(rows).then(() => rows.map(() => undefined)),
+    (row) => this.insertMany([row]),
+    { maxBatch: 100, maxInFlight: 4 },
+  );
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records a notification; the same upload notified again is the same record. */
-  async record(job: NotificationJob, uploadKey: string): Promise<void> {
+  record(job: NotificationJob, uploadKey: string): Promise<void> {
+    return this.records.submit({
+      organization_id: job.organizationId,
+      upload_key: uploadKey,
+      album_id: job.albumId,
+      user_id: job.userId,
+      upload: JSON.stringify(job.upload),
+    });
+  }
+
+  private async insertMany(rows: NewNotification[]): Promise<void> {
     await this.db
       .insertInto('notifications')
-      .values({
-        organization_id: job.organizationId,
-        upload_key: uploadKey,
-        album_id: job.albumId,
-        user_id: job.userId,
-        upload: JSON.stringify(job.upload),
-      })
+      .values(rows)
       .onConflict((oc) => oc.columns(['organization_id', 'upload_key']).doNothing())
       .execute();
   }

@@ -1,0 +1,66 @@
+/** What one batch run answers for each of its items, in order. */
+export type BatchRun<I, O> = (items: I[]) => Promise<O[]>;
+
+export interface BatchOptions {
+  /** Most items in one batch. */
+  maxBatch: number;
+  /** Batches running at once; items submitted meanwhile wait and go together in the next one. */
+  maxInFlight: number;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Turns many concurrent writes into few statements, without waiting for a batch to fill: an
+ * item submitted while fewer than `maxInFlight` batches run goes at once (alone when the system
+ * is quiet); under load, items queue behind the running batches and leave together. When a
+ * batch fails, its items are run one by one, so that one bad item fails alone.
+ */
+export class Batches<I, O> {
+  private readonly waiting: Waiting<I, O>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly runBatch: BatchRun<I, O>,
+    private readonly runOne: (item: I) => Promise<O>,
+    private readonly options: BatchOptions,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: Waiting<I, O>[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch;
+      await this.runOne(only!.item).then(only!.resolve, only!.reject);
+      return;
+    }
+    let results: O[];
+    try {
+      results = await this.runBatch(batch.map((w) => w.item));
+    } catch {
+      await Promise.all(batch.map((w) => this.runOne(w.item).then(w.resolve, w.reject)));
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]!));
+  }
+}
