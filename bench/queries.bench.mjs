@@ -8,7 +8,7 @@
 //
 // Needs PostgreSQL on 127.0.0.1:5432 (DATABASE_URL to change it). Writes docs/QUERIES.md and
 // bench/results/queries.md.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
@@ -115,8 +115,9 @@ const [cursorRow] = await pick(
   [org, album],
 );
 const syncIds = (await pick(`SELECT id FROM images WHERE organization_id = $1 ORDER BY md5(id::text) LIMIT 100`, [org])).map((r) => r.id);
+const syncUsers = (await pick(`SELECT DISTINCT user_id FROM images WHERE id = ANY($1) AND user_id IS NOT NULL`, [syncIds])).map((r) => r.user_id);
 const syncAlbums = Array.from({ length: 5 }, (_, i) => albumId(i * 2));
-const [single] = await pick(`SELECT id, upload_key FROM images WHERE organization_id = $1 AND upload_key IS NOT NULL ORDER BY md5(id::text) LIMIT 1`, [org]);
+const [single] = await pick(`SELECT id, upload_key, album_id FROM images WHERE organization_id = $1 AND upload_key IS NOT NULL ORDER BY md5(id::text) LIMIT 1`, [org]);
 const [duplicated] = await pick(`SELECT group_id FROM images WHERE organization_id = $1 AND group_id IS NOT NULL LIMIT 1`, [org]);
 
 const queries = [
@@ -132,13 +133,19 @@ const queries = [
     note: 'The cursor is a row comparison `(created_at, id) > ($3, $4)`: an index condition on `images_album_created`, so the scan starts at the cursor and reads only the page, whatever its depth.',
   },
   {
-    title: 'Image sync, 100 ids (member token)',
-    note: 'The 100 images come through `images_pkey` (`id = ANY(...)`, organization as a filter); the uploader\'s `sfid` comes from a hash join over all of `users`, which the planner reads whole because the table is small here (a few pages); `tagNames` reads `image_tags_pkey`.',
-    endpoint: '`GET /image_syncs?ids[]=…`: `ImageRepository.findForSync`, then `tagNames`',
+    title: 'Image sync, 100 ids (member token), none cached',
+    note: 'The 100 images come through `images_pkey` (`id = ANY(...)`, organization as a filter); each uploader\'s `sfid` is a primary-key look-up in `users` (a subquery, not a join over the whole table); `tagNames` reads `image_tags_pkey`.',
+    endpoint: '`GET /image_syncs?ids[]=…` when the images are not in the image cache: `ImageRepository.findForSync` and `tagNames`, at once',
     statements: [
       ...(await compiled((r) => r.findForSync(org, syncIds))),
       ...(await compiled((r) => r.tagNames(syncIds))),
     ],
+  },
+  {
+    title: 'Image sync, 100 ids, all cached',
+    note: 'Cached images are not read again: only their tags and their uploaders\' `sfid`. The `users` look-up is `id IN (…)` on the primary key; with only 400 users here (a few pages) the planner reads the table whole instead, which is cheaper at this size.',
+    endpoint: '`GET /image_syncs?ids[]=…` when the images are in the image cache: `tagNames` and `userSfids`, at once',
+    statements: [...(await compiled((r) => r.tagNames(syncIds))), ...(await compiled((r) => r.userSfids(org, syncUsers)))],
   },
   {
     title: 'Image sync, 100 ids restricted to 5 albums (integrator token with abilities)',
@@ -147,8 +154,15 @@ const queries = [
     statements: await compiled((r) => r.findForSync(org, syncIds, syncAlbums)),
   },
   {
-    title: 'Duplicate: source lookup (also `GET /images/:id`)',
-    endpoint: '`POST /images/:id/duplicate`, `GET /images/:id`: `ImageRepository.find`',
+    title: 'Duplicate (one statement: read the source, copy it, count it)',
+    endpoint: '`POST /images/:id/duplicate`: `ImageRepository.insertDuplicate` (writes: run in a rolled-back transaction)',
+    write: true,
+    statements: await compiled((r) => r.insertDuplicate(org, single.id, { id: randomUUID(), at: new Date() }, [single.album_id])),
+    note: 'The source is one row by primary key (`images_pkey`); the count is one row of `album_image_counts_pkey`.',
+  },
+  {
+    title: '`GET /images/:id` when the image is not cached',
+    endpoint: '`GET /images/:id` (a cache miss): `ImageRepository.find`',
     statements: await compiled((r) => r.find(org, single.id)),
     note: 'One row by primary key (`images_pkey`), organization checked as a filter on it.',
   },
