@@ -126,7 +126,6 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const albums = new AlbumService({ db, albums: repositories.albums, images: repositories.images, events, tokens, config });
   const images = new ImageService({
     db,
-    albums: repositories.albums,
     images: repositories.images,
     events,
     jobs: getJobs,

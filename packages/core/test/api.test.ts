@@ -160,6 +160,20 @@ describe.each(DIALECTS)('the album/image API on %s', (dialect) => {
       expect(unknown.status).toBe(404);
     });
 
+    it('gives every response a request id: the caller\'s when sane, else a fresh UUID-shaped one', async () => {
+      const ids = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const id = (await app.request({ method: 'GET', path: '/api/v1/nope', headers: authorization(token) })).headers['X-Request-Id']!;
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        ids.add(id);
+      }
+      expect(ids.size).toBe(200);
+      const given = await app.request({ method: 'GET', path: '/api/v1/nope', headers: { ...authorization(token), 'X-Request-Id': 'abc-123' } });
+      expect(given.headers['X-Request-Id']).toBe('abc-123');
+      const insane = await app.request({ method: 'GET', path: '/api/v1/nope', headers: { ...authorization(token), 'X-Request-Id': 'a b<script>' } });
+      expect(insane.headers['X-Request-Id']).not.toContain('<');
+    });
+
     it('answers unknown routes with 404, wrong methods with 405, unknown images with 404', async () => {
       expect((await app.request({ method: 'GET', path: '/api/v1/nope', headers: authorization(token) })).status).toBe(404);
       expect((await app.request({ method: 'DELETE', path: '/api/v1/albums', headers: authorization(token) })).status).toBe(405);

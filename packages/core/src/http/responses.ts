@@ -40,9 +40,24 @@ export function errorResponse(status: number, code: string, message: string, req
 
 const REQUEST_ID = /^[\w.\-:]{1,200}$/;
 
+/**
+ * Fresh request ids, shaped like the UUIDs the API has always sent: a random prefix per process
+ * and a counter. A request id must be unique, not unguessable, and this costs a fraction of a
+ * random UUID per request.
+ */
+let idPrefix = crypto.randomUUID().slice(0, 24);
+let idCounter = 0;
+function newRequestId(): string {
+  if (++idCounter >= 0x1000000000000) {
+    idPrefix = crypto.randomUUID().slice(0, 24);
+    idCounter = 1;
+  }
+  return idPrefix + idCounter.toString(16).padStart(12, '0');
+}
+
 /** The caller's `X-Request-Id` when it is sane, else a fresh one. */
 export function requestIdFrom(given: string | undefined): string {
-  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  return given && REQUEST_ID.test(given) ? given : newRequestId();
 }
 
 /** Errors meaning a dependency is down (connection refused, server restarting): the client should retry. */

@@ -20,19 +20,6 @@ export class EventRepository {
     return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Several events in one statement, in order. */
-  recordMany(
-    entries: Array<{ organizationId: string; albumId: string | null; type: string; payload: unknown }>,
-    db: Db = this.db,
-  ): Promise<AlbumEvent[]> {
-    if (entries.length === 0) return Promise.resolve([]);
-    return db
-      .insertInto('events')
-      .values(entries.map((e) => ({ id: randomUUID(), organization_id: e.organizationId, album_id: e.albumId, type: e.type, payload: JSON.stringify(e.payload) })))
-      .returningAll()
-      .execute();
-  }
-
   list(organizationId: string, albumId?: string): Promise<AlbumEvent[]> {
     let query = this.db.selectFrom('events').selectAll().where('organization_id', '=', organizationId);
     if (albumId !== undefined) query = query.where('album_id', '=', albumId);

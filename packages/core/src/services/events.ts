@@ -26,16 +26,6 @@ export class EventService {
     },
   ) {}
 
-  /** Records several events of one organization and album in one statement. */
-  recordAll(
-    organizationId: string,
-    albumId: string | null,
-    events: Array<{ [K in EventName]: { type: K; payload: EventPayloads[K] } }[EventName]>,
-    db?: Kysely<Database> | Transaction<Database>,
-  ): Promise<AlbumEvent[]> {
-    return this.deps.events.recordMany(events.map((e) => ({ organizationId, albumId, ...e })), db);
-  }
-
   record<K extends EventName>(
     organizationId: string,
     albumId: string | null,

@@ -10,7 +10,6 @@ import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../http/handler.js';
 import type { EventService } from './events.js';
-import type { AlbumRepository } from '../repositories/albums.js';
 import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
 import { checkAlbumId } from './albums.js';
 
@@ -18,7 +17,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ImageServiceDeps {
   db: Kysely<Database>;
-  albums: AlbumRepository;
   images: ImageRepository;
   events: EventService;
   jobs: () => JobPort;
