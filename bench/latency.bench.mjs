@@ -154,10 +154,19 @@ const endpoints = [
     run: (i) => request('GET', `/image_syncs?${syncQuery(i, 100)}`, memberToken),
   },
   {
-    name: 'GET /images/:id',
+    name: 'GET /images/:id (image cache warm: image_syncs read these images)',
     seed: undefined,
     single: true,
     run: (i) => request('GET', `/images/${imageIds[(i * 7) % imageIds.length]}`, memberToken),
+  },
+  {
+    name: 'GET /images/:id, not cached (cache emptied before each request)',
+    seed: undefined,
+    single: true,
+    run: (i) => {
+      albumkit.imageCache.clear();
+      return request('GET', `/images/${imageIds[(i * 11) % imageIds.length]}`, memberToken);
+    },
   },
 ];
 function syncQuery(i, count) {

@@ -152,8 +152,8 @@ const noopRate = N / noop;
 const report = `## Worker: notifications to processed images
 
 ${machineLine()}. ${fmt(N)} signed notifications posted to the API's handler (100 at a time) while one
-worker process (\`startWorker\`, as \`albumkit-worker\` runs it: notification and metadata queues,
-concurrency 20 each) turns them into images; PostgreSQL and Redis on localhost; EXIF from the
+worker process (\`startWorker\`, as \`albumkit-worker\` runs it: notification queue at concurrency 20,
+metadata at 10) turns them into images; PostgreSQL and Redis on localhost; EXIF from the
 upload result's \`image_metadata\` (Cloudinary's path). Timed from the first notification posted
 to the last image processed. The no-op jobs: enqueued in bulk and run by one BullMQ worker
 (concurrency 20) in one process.

@@ -90,7 +90,7 @@ export class ImageRepository {
   private readonly uploads = new Batches<UploadRow, Image | undefined>(
     (rows) => this.insertUploads(rows),
     (row) => this.insertOne(row),
-    { maxBatch: 50, maxInFlight: 4 },
+    { maxBatch: 50, maxInFlight: 2 },
   );
 
   constructor(private readonly db: Kysely<Database>) {}
