@@ -7,7 +7,7 @@
 //   (cd packages/worker && npx tsup) && node bench/exif.bench.mjs
 //
 // Needs `exiftool` on the PATH (Debian: libimage-exiftool-perl). Writes bench/results/exif.md.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extractMetadata } from '@albumkit/worker';
@@ -66,6 +66,10 @@ class ExifTool {
   }
 }
 
+if (spawnSync('exiftool', ['-ver']).error) {
+  console.error('exif.bench: exiftool is not on the PATH; install it (Debian: apt-get install -y libimage-exiftool-perl) and run again');
+  process.exit(1);
+}
 const exiftool = new ExifTool();
 const exiftoolVersion = (await exiftool.run(['-ver'])).trim();
 
