@@ -81,7 +81,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const { database: givenDatabase, migrate = true, jobs: makeJobs, logger: givenLogger, ...input } = options;
   const config = parseConfig(input);
   const logger: Logger = givenLogger ?? pino({ name: 'albumkit' });
-  const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.preparedStatements }));
   if (migrate) await migrateToLatest(database.db);
   const { db } = database;
 

@@ -36,6 +36,11 @@ export const configSchema = z.object({
   secret: z.string().min(16, 'must be at least 16 characters'),
   /** PostgreSQL connection string; absent: embedded PGlite in `dataDir`. */
   databaseUrl: z.string().min(1).optional(),
+  /**
+   * Hot statements as named prepared statements on PostgreSQL. Turn off behind a pooler in
+   * transaction mode that does not support them (PgBouncer before 1.21).
+   */
+  preparedStatements: z.boolean().default(true),
   /** Folder of the embedded database (PGlite) when there is no `databaseUrl`; absent: in memory. */
   dataDir: z.string().min(1).optional(),
   cloudinary: cloudinarySchema,

@@ -25,6 +25,12 @@ export interface ConnectOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /**
+   * Run the hot statements as named prepared statements (default true). Turn off behind a
+   * connection pooler in transaction mode that does not keep prepared statements per client
+   * (PgBouncer before 1.21, or with `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** `/* prepare *\/` at the start of a statement: its text never varies, only its parameters. */
@@ -68,7 +74,7 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
     pool.on('error', () => {});
     pool.on('connect', (client) => {
       client.on('error', () => {});
-      prepareMarkedStatements(client);
+      if (options.preparedStatements !== false) prepareMarkedStatements(client);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = options.url;
