@@ -156,6 +156,9 @@ describe.each(DIALECTS)('the album/image API on %s', (dialect) => {
       expect(refused.headers['X-message']).toBe('Access denied');
       expect((await duplicate(await tenant.userToken({}, { admin: true }))).status).toBe(200);
       expect((await getAlbum('E')).json.images_count).toBe(before + 2);
+      // Ability keys that cannot be album ids are ignored, not sent to the database.
+      const odd = await tenant.userToken({ 'bad\u0000key': access('image_duplicate'), [`${'x'.repeat(300)}`]: access('image_duplicate') });
+      expect((await duplicate(odd)).status).toBe(401);
       const unknown = await app.request({ method: 'POST', path: '/api/v1/images/00000000-0000-4000-8000-000000000000/duplicate', headers: authorization(token) });
       expect(unknown.status).toBe(404);
     });

@@ -6,6 +6,7 @@ import { authorization, createTestApp, DIALECTS, type TestApp } from './support/
 import { access, createTenant, uploadResult, type Tenant } from './support/fixtures.js';
 
 describe('Batches', () => {
+  const policy = { maxWaiting: 100, retryOneByOne: (error: unknown) => (error as Error).message !== 'database away', overloaded: () => new Error('overloaded') };
   const deferred = () => {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
@@ -25,7 +26,7 @@ describe('Batches', () => {
         await gate.promise;
         return item * 10;
       },
-      { maxBatch: 3, maxInFlight: 1 },
+      { maxBatch: 3, maxInFlight: 1, ...policy },
     );
     const first = b.submit(1);
     const rest = [2, 3, 4, 5, 6].map((i) => b.submit(i));
@@ -45,11 +46,36 @@ describe('Batches', () => {
         if (item === 3) throw new Error('bad item');
         return item;
       },
-      { maxBatch: 10, maxInFlight: 1 },
+      { maxBatch: 10, maxInFlight: 1, ...policy },
     );
     const results = await Promise.allSettled([1, 2, 3, 4].map((i) => b.submit(i)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect((results[2] as PromiseRejectedResult).reason.message).toBe('bad item');
+  });
+
+  it('fails every item of a batch at once when the database is away, and refuses items beyond maxWaiting', async () => {
+    let singles = 0;
+    const gate = deferred();
+    const b = new Batches<number, number>(
+      async () => {
+        await gate.promise;
+        throw new Error('database away');
+      },
+      async (item) => {
+        singles++;
+        await gate.promise;
+        throw new Error(item === 0 ? 'database away' : 'should not run');
+      },
+      { maxBatch: 50, maxInFlight: 1, ...policy, maxWaiting: 5 },
+    );
+    const first = b.submit(0);
+    const queued = [1, 2, 3, 4, 5].map((i) => b.submit(i));
+    await expect(b.submit(6)).rejects.toThrow('overloaded');
+    gate.resolve();
+    await expect(first).rejects.toThrow('database away');
+    const results = await Promise.allSettled(queued);
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'database away')).toBe(true);
+    expect(singles).toBe(1);
   });
 });
 

@@ -35,4 +35,34 @@ describe('prepared statements (PostgreSQL)', () => {
       await database.close();
     }
   });
+
+  it('keeps uploading when a migration changes the images table under the prepared statements', async () => {
+    const database = await connectDatabase({ url: app.databaseUrl!, poolSize: 1 });
+    const albumkit = await createAlbumkit({ ...TEST_CONFIG, logger: { error() {}, warn() {} }, database, migrate: false });
+    try {
+      const tenant = await createTenant({ ...app, albumkit });
+      const token = await tenant.userToken({ A: access('image_upload', 'image_duplicate') });
+      const upload = () =>
+        albumkit.handle({
+          method: 'POST',
+          path: '/api/v1/albums/A/images',
+          headers: { ...authorization(token), 'Content-Type': 'application/json' },
+          rawBody: JSON.stringify({ cloudinary: uploadResult() }),
+        });
+      const duplicate = (id: string) => albumkit.handle({ method: 'POST', path: `/api/v1/images/${id}/duplicate`, headers: authorization(token) });
+      const first = await upload();
+      expect(first.status).toBe(200);
+      expect((await duplicate(JSON.parse(first.body).id)).status).toBe(200);
+      // A new column, then a column whose type changes (the prepared plans' result no longer fits).
+      await sql`alter table images add column extra text`.execute(database.db);
+      expect((await upload()).status).toBe(200);
+      await sql`alter table images alter column title type varchar(500)`.execute(database.db);
+      const after = await upload();
+      expect(after.status).toBe(200);
+      expect((await duplicate(JSON.parse(after.body).id)).status).toBe(200);
+    } finally {
+      await albumkit.close();
+      await database.close();
+    }
+  });
 });

@@ -16,14 +16,16 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
- * `/path?query` of a request URL. `Request.url` is already parsed and serialized (normalized,
- * without fragment), so slicing it gives what `new URL(url).pathname + search` would, without
+ * `/path?query` of a request URL. `Request.url` is already parsed and serialized (normalized),
+ * so slicing it up to the fragment gives what `new URL(url).pathname + search` would, without
  * parsing it a second time.
  */
 function pathAndQuery(url: string): string {
   const scheme = url.indexOf('://');
   const start = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
-  return start < 0 ? '/' : url.slice(start);
+  const hash = url.indexOf('#');
+  if (start < 0 || (hash >= 0 && hash < start)) return '/';
+  return hash < 0 ? url.slice(start) : url.slice(start, hash);
 }
 
 /**

@@ -100,3 +100,21 @@ describe('pipeline', () => {
     expect(() => resolveSettings(async () => ({ status: 200, headers: {}, body: '' }), { bodyLimit: -1 })).toThrow(TypeError);
   });
 });
+
+describe('albumkitFetch', () => {
+  it('hands the core the path and query of the request, without prefix or fragment', async () => {
+    const { albumkitFetch } = await import('../src/fetch.js');
+    const seen: string[] = [];
+    const handler = albumkitFetch(
+      async (request) => {
+        seen.push(request.path);
+        return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: '{}' };
+      },
+      { prefix: '/api/v1' },
+    );
+    for (const url of ['http://h/api/v1/albums/A?x=1#frag', 'http://h/api/v1/albums/B#a?b', 'http://h:8080/api/v1/images/%41?q=%23']) {
+      expect((await handler(new Request(url))).status).toBe(200);
+    }
+    expect(seen).toEqual(['/albums/A?x=1', '/albums/B', '/images/%41?q=%23']);
+  });
+});

@@ -1,3 +1,6 @@
+import { ServiceUnavailable } from '../errors.js';
+import { isUnavailable } from '../http/responses.js';
+
 /** What one batch run answers for each of its items, in order. */
 export type BatchRun<I, O> = (items: I[]) => Promise<O[]>;
 
@@ -6,6 +9,11 @@ export interface BatchOptions {
   maxBatch: number;
   /** Batches running at once; items submitted meanwhile wait and go together in the next one. */
   maxInFlight: number;
+  /** Most items waiting; more are refused at once with `overloaded()` (a 503), not queued in memory. */
+  maxWaiting: number;
+  /** Whether a failed batch is worth retrying item by item (not when the database is unreachable). */
+  retryOneByOne(error: unknown): boolean;
+  overloaded(): Error;
 }
 
 interface Waiting<I, O> {
@@ -18,7 +26,8 @@ interface Waiting<I, O> {
  * Turns many concurrent writes into few statements, without waiting for a batch to fill: an
  * item submitted while fewer than `maxInFlight` batches run goes at once (alone when the system
  * is quiet); under load, items queue behind the running batches and leave together. When a
- * batch fails, its items are run one by one, so that one bad item fails alone.
+ * batch fails, its items are run one by one, so that one bad item fails alone (unless the
+ * failure is the database's, which every item would meet again).
  */
 export class Batches<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
@@ -31,6 +40,7 @@ export class Batches<I, O> {
   ) {}
 
   submit(item: I): Promise<O> {
+    if (this.waiting.length >= this.options.maxWaiting) return Promise.reject(this.options.overloaded());
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.pump();
@@ -57,10 +67,21 @@ export class Batches<I, O> {
     let results: O[];
     try {
       results = await this.runBatch(batch.map((w) => w.item));
-    } catch {
+    } catch (error) {
+      if (!this.options.retryOneByOne(error)) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
       await Promise.all(batch.map((w) => this.runOne(w.item).then(w.resolve, w.reject)));
       return;
     }
     batch.forEach((w, i) => w.resolve(results[i]!));
   }
 }
+
+/** The failure policy of the repositories' batches: a database that is away fails every item. */
+export const BATCH_FAILURES = {
+  maxWaiting: 10_000,
+  retryOneByOne: (error: unknown) => !isUnavailable(error),
+  overloaded: () => new ServiceUnavailable(),
+} satisfies Pick<BatchOptions, 'maxWaiting' | 'retryOneByOne' | 'overloaded'>;

@@ -43,13 +43,24 @@ export const PREPARE_MARK = '/* prepare */';
  * so that statements whose text varies (lists of ids) do not pile up on the server.
  */
 function prepareMarkedStatements(client: PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
   const names = new Map<string, string>();
+  let generation = 0;
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `albumkit_${createHash('sha1').update(text).digest('hex').slice(0, 16)}_${generation}`));
+    return name;
+  };
   (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
     if (typeof text === 'string' && text.startsWith(PREPARE_MARK) && Array.isArray(values) && callback === undefined) {
-      let name = names.get(text);
-      if (!name) names.set(text, (name = `albumkit_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
-      return query({ name, text, values });
+      return query({ name: nameOf(text), text, values }).catch((error: unknown) => {
+        // 0A000 "cached plan must not change result type": the table changed under the prepared
+        // statement (a migration by a newer process). Prepare it afresh, under a new name, once.
+        if ((error as { code?: string }).code !== '0A000') throw error;
+        generation++;
+        names.clear();
+        return query({ name: nameOf(text), text, values });
+      });
     }
     return callback === undefined ? query(text, values) : query(text, values, callback);
   };

@@ -14,6 +14,8 @@ export type Unlisten = () => Promise<void>;
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
+const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /**
  * LISTEN on its own `pg` connection (a pooled one would be handed to queries), reconnecting
@@ -26,7 +28,7 @@ export async function listenPostgres(Client: typeof pg.Client, connectionString:
   let timer: NodeJS.Timeout | undefined;
 
   const connect = async (): Promise<void> => {
-    const next = new Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
+    const next = new Client({ connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 5_000 });
     let failed = false;
     const fail = (error?: unknown) => {
       if (failed) return;
@@ -54,7 +56,27 @@ export async function listenPostgres(Client: typeof pg.Client, connectionString:
     }
     client = next;
     retryMs = RETRY_MIN_MS;
+    // The connection must not keep the host process alive by itself.
+    (next as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
     listener.ready();
+    heartbeat(next, fail);
+  };
+  // A connection that died without a word (a NAT or balancer dropping it) is found by a query
+  // that does not come back: then notifications may have been missed.
+  const heartbeat = (current: pg.Client, fail: (error?: unknown) => void) => {
+    const beat = setInterval(() => {
+      if (client !== current) return clearInterval(beat);
+      const timeout = setTimeout(() => fail(new Error('LISTEN connection did not answer a heartbeat')), HEARTBEAT_TIMEOUT_MS);
+      timeout.unref();
+      current.query('select 1').then(
+        () => clearTimeout(timeout),
+        (error: unknown) => {
+          clearTimeout(timeout);
+          fail(error);
+        },
+      );
+    }, HEARTBEAT_MS);
+    beat.unref();
   };
   const schedule = () => {
     if (stopped || timer) return;

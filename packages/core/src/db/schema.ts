@@ -94,8 +94,8 @@ export interface ImageTable {
   color: Generated<string>;
   processed: Generated<boolean>;
   processing_error: string | null;
-  /** Creation order (int8, read as a string), finer than `created_at`. */
-  seq: ColumnType<string, never, never>;
+  /** Creation order (int8, read as a string), finer than `created_at`; null for images created before migration 0006. */
+  seq: ColumnType<string | null, never, never>;
   /** When an "upload done" event listed this image; null until then. */
   reported_at: Date | null;
   created_at: Timestamp;

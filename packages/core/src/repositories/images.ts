@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Image, ImageTable, ImageUpdate, NewImage } from '../db/schema.js';
-import { Batches } from '../db/batches.js';
+import { BATCH_FAILURES, Batches } from '../db/batches.js';
 import { PREPARE_MARK } from '../db/connect.js';
 import { COUNT_SHARDS } from './albums.js';
 
@@ -77,9 +77,25 @@ export type NewUpload = Pick<NewImage, (typeof UPLOAD_COLUMNS)[number]> & { id: 
 
 const PREPARED = sql.raw(PREPARE_MARK);
 
+/**
+ * Every column of an image row, named: a prepared statement returning `*` fails once a column is
+ * added to the table ("cached plan must not change result type"), a named list does not.
+ */
+const IMAGE_COLUMNS = [
+  ...UPLOAD_COLUMNS,
+  'seq',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof ImageTable>;
+
+/** Compile-time check that IMAGE_COLUMNS names every column. */
+const everyColumn: Exclude<keyof ImageTable, (typeof IMAGE_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumn;
+
 const columnList = (columns: readonly string[]) => sql.raw(columns.map((c) => `"${c}"`).join(', '));
 const UPLOAD_COLUMN_LIST = columnList(UPLOAD_COLUMNS);
 const COPIED_COLUMN_LIST = columnList(COPIED_COLUMNS);
+const IMAGE_COLUMN_LIST = columnList(IMAGE_COLUMNS);
 
 /** A random shard of the album's image count: concurrent uploads into one album rarely wait on each other. */
 const countShard = () => randomInt(COUNT_SHARDS);
@@ -90,7 +106,7 @@ export class ImageRepository {
   private readonly uploads = new Batches<UploadRow, Image | undefined>(
     (rows) => this.insertUploads(rows),
     (row) => this.insertOne(row),
-    { maxBatch: 50, maxInFlight: 2 },
+    { maxBatch: 50, maxInFlight: 2, ...BATCH_FAILURES },
   );
 
   constructor(private readonly db: Kysely<Database>) {}
@@ -164,7 +180,7 @@ export class ImageRepository {
       ), image as (
         insert into images (${UPLOAD_COLUMN_LIST}) values (${values})
         on conflict (organization_id, upload_key) where upload_key is not null do nothing
-        returning *
+        returning ${IMAGE_COLUMN_LIST}
       ), counted as (
         insert into album_image_counts (organization_id, album_id, shard, count)
         select organization_id, album_id, ${countShard()}::int, 1 from image
@@ -178,7 +194,7 @@ export class ImageRepository {
         update notifications set done_at = now()
         where organization_id = ${image.organization_id} and upload_key = ${image.upload_key} and done_at is null
       )
-      select * from image`.execute(this.db);
+      select ${IMAGE_COLUMN_LIST} from image`.execute(this.db);
     return rows[0];
   }
 
@@ -204,7 +220,7 @@ export class ImageRepository {
       ), image as (
         insert into images (${UPLOAD_COLUMN_LIST}) values ${values}
         on conflict (organization_id, upload_key) where upload_key is not null do nothing
-        returning *
+        returning ${IMAGE_COLUMN_LIST}
       ), counted as (
         insert into album_image_counts (organization_id, album_id, shard, count)
         select organization_id, album_id, ${countShard()}::int, count(*) from image
@@ -220,7 +236,7 @@ export class ImageRepository {
         from (values ${uploads}) as u (organization_id, upload_key)
         where n.organization_id = u.organization_id and n.upload_key = u.upload_key and n.done_at is null
       )
-      select * from image`.execute(this.db);
+      select ${IMAGE_COLUMN_LIST} from image`.execute(this.db);
     const byId = new Map(inserted.map((image) => [image.id, image]));
     return rows.map(({ image }) => byId.get(image.id));
   }
@@ -234,19 +250,19 @@ export class ImageRepository {
     if (albums && albums.length === 0) return undefined;
     const { rows } = await sql<Image>`${PREPARED}
       with source as (
-        select * from images
+        select ${COPIED_COLUMN_LIST}, id from images
         where organization_id = ${organizationId} and id = ${sourceId} and (${albums === undefined} or album_id = any(${albums ?? []}::text[]))
       ), copy as (
         insert into images (id, group_id, upload_key, reported_at, created_at, updated_at, ${COPIED_COLUMN_LIST})
         select ${copy.id}::uuid, id, null, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${COPIED_COLUMN_LIST}
         from source
-        returning *
+        returning ${IMAGE_COLUMN_LIST}
       ), counted as (
         insert into album_image_counts (organization_id, album_id, shard, count)
         select organization_id, album_id, ${countShard()}::int, 1 from copy
         on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
       )
-      select * from copy`.execute(this.db);
+      select ${IMAGE_COLUMN_LIST} from copy`.execute(this.db);
     return rows[0];
   }
 
@@ -320,8 +336,10 @@ export class ImageRepository {
       .where('organization_id', '=', organizationId)
       .where('album_id', '=', albumId)
       .where('reported_at', 'is', null)
-      .returning(['id', 'seq'])
+      .returning(['id', 'seq', 'created_at'])
       .execute();
-    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.id);
+    // Images from before `seq` existed (null) first, by time; then creation order.
+    const order = (r: { seq: string | null }) => (r.seq === null ? -1 : Number(r.seq));
+    return rows.sort((a, b) => order(a) - order(b) || a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : 1)).map((r) => r.id);
   }
 }

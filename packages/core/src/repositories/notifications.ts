@@ -1,5 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
-import { Batches } from '../db/batches.js';
+import { BATCH_FAILURES, Batches } from '../db/batches.js';
 import type { Database, NotificationTable, StoredNotification } from '../db/schema.js';
 import type { NotificationJob } from '../jobs/port.js';
 
@@ -11,7 +11,7 @@ export class NotificationRepository {
   private readonly records = new Batches<NewNotification, void>(
     (rows) => this.insertMany(rows).then(() => rows.map(() => undefined)),
     (row) => this.insertMany([row]),
-    { maxBatch: 100, maxInFlight: 4 },
+    { maxBatch: 100, maxInFlight: 4, ...BATCH_FAILURES },
   );
 
   constructor(private readonly db: Kysely<Database>) {}

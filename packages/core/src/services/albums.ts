@@ -15,6 +15,10 @@ import type { UploadForm } from '../serializers/album.js';
 export const UPLOAD_DONE_BATCH = 50;
 const ALBUM_ID = /^[\w\-.:]{1,255}$/;
 
+export function isAlbumId(id: string): boolean {
+  return ALBUM_ID.test(id);
+}
+
 export function checkAlbumId(id: string): string {
   if (!ALBUM_ID.test(id)) throw new BadRequest('album id: 1 to 255 letters, digits, "_", "-", "." or ":"');
   return id;

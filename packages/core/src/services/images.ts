@@ -11,7 +11,7 @@ import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../http/handler.js';
 import type { EventService } from './events.js';
 import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
-import { checkAlbumId } from './albums.js';
+import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -232,7 +232,8 @@ export class ImageService {
     if (!UUID.test(id)) throw new NotFound('Image');
     const { images } = this.deps;
     const sourceId = id.toLowerCase();
-    const albums = principal.admin ? undefined : Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_duplicate'));
+    // Only keys that can be album ids: a token may carry anything as a key.
+    const albums = principal.admin ? undefined : Object.keys(principal.abilities).filter((album) => isAlbumId(album) && can(principal, album, 'image_duplicate'));
     // One statement on the way that matters: the source is read, copied and counted together.
     const copy = await images.insertDuplicate(principal.organizationId, sourceId, { id: randomUUID(), at: new Date() }, albums);
     if (copy) return copy;
@@ -244,7 +245,7 @@ export class ImageService {
   /** The albums whose images a token may sync; undefined: every album of its organization. */
   syncAlbums(principal: Principal): string[] | undefined {
     if (isMember(principal)) return undefined;
-    return Object.keys(principal.abilities).filter((album) => can(principal, album, 'image_list') || can(principal, album, 'see'));
+    return Object.keys(principal.abilities).filter((album) => isAlbumId(album) && (can(principal, album, 'image_list') || can(principal, album, 'see')));
   }
 
   /** Images of the token's organization among `ids`, in `albums` (when given), with their uploader's Salesforce id. */
