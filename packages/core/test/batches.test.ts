@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Batches } from '../src/db/batches.js';
 import { authorization, createTestApp, DIALECTS, type TestApp } from './support/app.js';
-import { access, createTenant, uploadResult, type Tenant } from './support/fixtures.js';
+import { access, createTenant, postUpload, uploadResult, type Tenant } from './support/fixtures.js';
 
 describe('Batches', () => {
   const policy = { maxWaiting: 100, retryOneByOne: (error: unknown) => (error as Error).message !== 'database away', overloaded: () => new Error('overloaded') };
@@ -127,13 +127,7 @@ describe.each(DIALECTS)('uploads written together on %s', (dialect) => {
     // Every fourth upload is posted twice; albums X and Y do not exist yet.
     const posts = uploads.flatMap((upload, i) => {
       const album = i % 2 === 0 ? 'X' : 'Y';
-      const post = () =>
-        app.request({
-          method: 'POST',
-          path: `/api/v1/albums/${album}/images`,
-          headers: { ...authorization(token), 'Content-Type': 'application/json' },
-          rawBody: JSON.stringify({ cloudinary: upload }),
-        });
+      const post = () => postUpload(app.request, token, album, { cloudinary: upload });
       return i % 4 === 0 ? [post(), post()] : [post()];
     });
     const responses = await Promise.all(posts);

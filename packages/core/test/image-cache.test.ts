@@ -5,7 +5,7 @@ import { createAlbumkit, type Albumkit } from '../src/albumkit.js';
 import { ImageJsonCache } from '../src/cache/image-json.js';
 import { connectDatabase, type DatabaseHandle } from '../src/db/connect.js';
 import { authorization, createTestApp, DIALECTS, TEST_CONFIG, type TestApp } from './support/app.js';
-import { access, createTenant, uploadResult, type Tenant } from './support/fixtures.js';
+import { access, createTenant, postUpload, uploadResult, type Tenant } from './support/fixtures.js';
 
 /** Waits until `check` stops throwing (a change announced by another connection arrives asynchronously). */
 async function eventually(check: () => Promise<void> | void, timeoutMs = 5000): Promise<void> {
@@ -102,12 +102,7 @@ describe.each(DIALECTS)('GET /images/:id with the image cache on %s', (dialect) 
   afterAll(() => app?.close());
 
   const createImage = async () => {
-    const response = await app.request({
-      method: 'POST',
-      path: '/api/v1/albums/A/images',
-      headers: { ...authorization(token), 'Content-Type': 'application/json' },
-      rawBody: JSON.stringify({ cloudinary: uploadResult() }),
-    });
+    const response = await postUpload(app.request, token, 'A');
     expect(response.status).toBe(200);
     return response.json.id as string;
   };
@@ -191,11 +186,9 @@ describe.each(DIALECTS)('GET /images/:id with the image cache on %s', (dialect) 
   });
 
   it('builds a sync payload from image JSON text exactly as from the image, whatever its strings hold', async () => {
-    const response = await app.request({
-      method: 'POST',
-      path: '/api/v1/albums/A/images',
-      headers: { ...authorization(token), 'Content-Type': 'application/json' },
-      rawBody: JSON.stringify({ cloudinary: uploadResult({ original_filename: '","thumbnails":{"x' }), metadatas: { note: ',"thumbnails":{}}' } }),
+    const response = await postUpload(app.request, token, 'A', {
+      cloudinary: uploadResult({ original_filename: '","thumbnails":{"x' }),
+      metadatas: { note: ',"thumbnails":{}}' },
     });
     const row = (await app.albumkit.repositories.images.find(tenant.organization.id, response.json.id))!;
     const serializer = app.albumkit.serializers.image;
@@ -237,15 +230,7 @@ describe('the image cache across processes (PostgreSQL)', () => {
     await app?.close();
   });
 
-  const createImage = async () => {
-    const response = await app.request({
-      method: 'POST',
-      path: '/api/v1/albums/A/images',
-      headers: { ...authorization(token), 'Content-Type': 'application/json' },
-      rawBody: JSON.stringify({ cloudinary: uploadResult() }),
-    });
-    return response.json.id as string;
-  };
+  const createImage = async () => (await postUpload(app.request, token, 'A')).json.id as string;
   const getImage = (id: string) => app.request({ method: 'GET', path: `/api/v1/images/${id}`, headers: authorization(token) });
   const cached = (id: string) =>
     eventually(async () => {

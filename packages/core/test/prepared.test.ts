@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbumkit } from '../src/albumkit.js';
 import { connectDatabase } from '../src/db/connect.js';
 import { authorization, createTestApp, TEST_CONFIG, type TestApp } from './support/app.js';
-import { access, createTenant, uploadResult } from './support/fixtures.js';
+import { access, createTenant, postUpload } from './support/fixtures.js';
 
 describe('prepared statements (PostgreSQL)', () => {
   let app: TestApp;
@@ -19,15 +19,7 @@ describe('prepared statements (PostgreSQL)', () => {
     try {
       const tenant = await createTenant({ ...app, albumkit });
       const token = await tenant.userToken({ A: access('image_upload') });
-      for (let i = 0; i < 3; i++) {
-        const response = await albumkit.handle({
-          method: 'POST',
-          path: '/api/v1/albums/A/images',
-          headers: { ...authorization(token), 'Content-Type': 'application/json' },
-          rawBody: JSON.stringify({ cloudinary: uploadResult() }),
-        });
-        expect(response.status).toBe(200);
-      }
+      for (let i = 0; i < 3; i++) expect((await postUpload(albumkit.handle, token, 'A')).status).toBe(200);
       const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements where name like 'albumkit_%'`.execute(database.db);
       expect(Number(rows[0]!.n)).toBe(preparedStatements ? 1 : 0);
     } finally {
@@ -42,13 +34,7 @@ describe('prepared statements (PostgreSQL)', () => {
     try {
       const tenant = await createTenant({ ...app, albumkit });
       const token = await tenant.userToken({ A: access('image_upload', 'image_duplicate') });
-      const upload = () =>
-        albumkit.handle({
-          method: 'POST',
-          path: '/api/v1/albums/A/images',
-          headers: { ...authorization(token), 'Content-Type': 'application/json' },
-          rawBody: JSON.stringify({ cloudinary: uploadResult() }),
-        });
+      const upload = () => postUpload(albumkit.handle, token, 'A');
       const duplicate = (id: string) => albumkit.handle({ method: 'POST', path: `/api/v1/images/${id}/duplicate`, headers: authorization(token) });
       const first = await upload();
       expect(first.status).toBe(200);

@@ -105,7 +105,7 @@ export class ImageRepository {
   /** Uploads written while others are in flight go together (see `Batches`). */
   private readonly uploads = new Batches<UploadRow, Image | undefined>(
     (rows) => this.insertUploads(rows),
-    (row) => this.insertOne(row),
+    async (row) => (await this.insertUploads([row]))[0],
     { maxBatch: 50, maxInFlight: 2, ...BATCH_FAILURES },
   );
 
@@ -161,49 +161,23 @@ export class ImageRepository {
    * atomic without a transaction): its album when new, its events, one more in the album's
    * count, and the upload's recorded notification (if any) marked handled, since its image now
    * exists. Undefined when an image of the same upload exists (the notification is marked all the same).
-   *
-   * Written as SQL text rather than with the query builder: building and compiling this
-   * statement with Kysely took longer than PostgreSQL takes to run it.
+   * Uploads arriving while others are written go together (see `insertUploads`).
    */
   insertUpload(image: NewUpload, events: ImageEventRow[]): Promise<Image | undefined> {
     return this.uploads.submit({ image, events });
   }
 
-  private async insertOne({ image, events }: UploadRow): Promise<Image | undefined> {
-    // A column left out takes its default, as with an insert that does not name it.
-    const values = sql.join(UPLOAD_COLUMNS.map((column) => (image[column] === undefined ? sql`default` : sql`${image[column]}`)));
-    const eventValues = events.length > 0 ? sql.join(events.map((e) => sql`(${e.id}::uuid, ${e.type}, ${e.payload}::json)`)) : sql`(null::uuid, null::text, null::json)`;
-    const { rows } = await sql<Image>`${PREPARED}
-      with album as (
-        insert into albums (organization_id, id) values (${image.organization_id}, ${image.album_id})
-        on conflict (organization_id, id) do nothing
-      ), image as (
-        insert into images (${UPLOAD_COLUMN_LIST}) values (${values})
-        on conflict (organization_id, upload_key) where upload_key is not null do nothing
-        returning ${IMAGE_COLUMN_LIST}
-      ), counted as (
-        insert into album_image_counts (organization_id, album_id, shard, count)
-        select organization_id, album_id, ${countShard()}::int, 1 from image
-        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
-      ), event as (
-        insert into events (id, organization_id, album_id, type, payload)
-        select e.id, image.organization_id, image.album_id, e.type, e.payload
-        from image cross join (values ${eventValues}) as e (id, type, payload)
-        where e.id is not null
-      ), notified as (
-        update notifications set done_at = now()
-        where organization_id = ${image.organization_id} and upload_key = ${image.upload_key} and done_at is null
-      )
-      select ${IMAGE_COLUMN_LIST} from image`.execute(this.db);
-    return rows[0];
-  }
-
   /**
-   * Several uploads in one statement (the same effects as `insertOne` for each), for uploads
-   * arriving while others are being written. The albums' counts are taken in a fixed order, so
-   * that two batches never wait on each other's count rows in opposite orders.
+   * Several uploads in one statement, each with the effects `insertUpload` describes. The albums'
+   * counts are taken in a fixed order, so that two batches never wait on each other's count rows
+   * in opposite orders. A single upload runs as a prepared statement (its text depends only on
+   * its number of events).
+   *
+   * Written as SQL text rather than with the query builder: building and compiling this
+   * statement with Kysely took longer than PostgreSQL takes to run it.
    */
   async insertUploads(rows: UploadRow[]): Promise<Array<Image | undefined>> {
+    // A column left out takes its default, as with an insert that does not name it.
     const values = sql.join(
       rows.map(({ image }) => sql`(${sql.join(UPLOAD_COLUMNS.map((column) => (image[column] === undefined ? sql`default` : sql`${image[column]}`)))})`),
     );
@@ -211,7 +185,7 @@ export class ImageRepository {
     const uploads = sql.join(rows.map(({ image }) => sql`(${image.organization_id}::uuid, ${image.upload_key})`));
     const events = rows.flatMap(({ image, events: list }) => list.map((e) => sql`(${e.id}::uuid, ${image.id}::uuid, ${e.type}, ${e.payload}::json)`));
     const eventValues = events.length > 0 ? sql.join(events) : sql`(null::uuid, null::uuid, null::text, null::json)`;
-    const { rows: inserted } = await sql<Image>`
+    const { rows: inserted } = await sql<Image>`${rows.length === 1 ? PREPARED : sql``}
       with album as (
         insert into albums (organization_id, id)
         select distinct organization_id, album_id from (values ${albums}) as a (organization_id, album_id)

@@ -65,3 +65,18 @@ export function signToken(claims: Record<string, unknown>, secret = TEST_CONFIG.
 export function access(...abilities: string[]) {
   return { Access: Object.fromEntries(abilities.map((a) => [a, true])) };
 }
+
+/** A client posting an upload result to an album as JSON, through `app.request` or `albumkit.handle`. */
+export function postUpload<R>(
+  request: (req: { method: string; path: string; headers: Record<string, string>; rawBody: string }) => Promise<R>,
+  token: string,
+  album: string,
+  body: Record<string, unknown> = { cloudinary: uploadResult() },
+): Promise<R> {
+  return request({
+    method: 'POST',
+    path: `/api/v1/albums/${album}/images`,
+    headers: { Authorization: `Token token="${token}"`, 'Content-Type': 'application/json' },
+    rawBody: JSON.stringify(body),
+  });
+}
