@@ -104,7 +104,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
         return (await repositories.organizations.findUser(userId))?.organization_id;
       },
     },
-    config.limits.tokenLength,
+    { maxLength: config.limits.tokenLength, renewalMaxSeconds: config.tokenRenewalMaxSeconds },
   );
   const proxyKey = config.proxy.secret ?? createHmac('sha256', config.secret).update('albumkit proxy').digest('base64url');
   const delivery = new DeliveryUrlSigner(config.cloudinary);

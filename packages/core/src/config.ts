@@ -60,6 +60,16 @@ export const configSchema = z.object({
     .prefault({}),
   /** Lifetime of an upload form (and of its `timestamp`), in seconds. */
   uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+  /**
+   * How long a notification token outlives its upload form: Cloudinary accepts a signed upload
+   * up to an hour after its timestamp, then notifies (and retries a notification that fails).
+   */
+  notificationTokenGraceSeconds: z.number().int().positive().default(6 * 3600),
+  /**
+   * Longest life of a token renewed through `X-token`, counted from its first issue (which the
+   * renewed tokens carry as `first_iat`); absent: renewed without end, as the API always has.
+   */
+  tokenRenewalMaxSeconds: z.number().int().positive().optional(),
   /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. */
   notificationMaxAgeSeconds: z.number().int().positive().default(2 * 3600),
   /** Time a webhook receiver has to answer, in milliseconds. */

@@ -122,7 +122,7 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
       const now = Math.floor(Date.now() / 1000);
       const principal = (await tokens.authenticate(await acme.userToken())).principal;
       const token = await tokens.issueNotificationToken(principal, 'an-album', now + 2);
-      expect(await tokens.verifyNotificationToken(token)).toEqual({ organizationId: acme.organization.id, albumId: 'an-album', userId: acme.user.id });
+      expect((await tokens.verifyNotificationToken(token)).target).toEqual({ organizationId: acme.organization.id, albumId: 'an-album', userId: acme.user.id });
       await new Promise((resolve) => setTimeout(resolve, 2100));
       await expect(tokens.verifyNotificationToken(token)).rejects.toThrow();
     });
@@ -163,11 +163,24 @@ describe.each(DIALECTS)('tokens and abilities on %s', (dialect) => {
   });
 
   describe('abilities', () => {
-    it('a member reads but does not change without the album ability', async () => {
+    it('a member has the recorded defaults on albums its token does not name: reads and uploads, does not duplicate', async () => {
       const token = await acme.userToken();
       expect((await getImage(token)).status).toBe(200);
       expect((await app.request({ method: 'GET', path: '/api/v1/albums/shared-name/images', headers: authorization(token) })).status).toBe(200);
       expectDenied(await app.request({ method: 'POST', path: `/api/v1/images/${acmeImageId}/duplicate`, headers: authorization(token) }));
+      expect((await app.request({ method: 'POST', path: '/api/v1/albums/shared-name/upload_done', headers: authorization(token) })).status).toBe(200);
+      const posted = await app.request({
+        method: 'POST',
+        path: '/api/v1/albums/shared-name/images',
+        headers: { ...authorization(token), 'Content-Type': 'application/json' },
+        rawBody: JSON.stringify({ cloudinary: uploadResult() }),
+      });
+      expect(posted.status).toBe(200);
+    });
+
+    it('a member token that names an album has exactly what it names there', async () => {
+      const token = await acme.userToken({ 'shared-name': access('see', 'image_list') });
+      expect((await getImage(token)).status).toBe(200);
       expectDenied(await app.request({ method: 'POST', path: '/api/v1/albums/shared-name/upload_done', headers: authorization(token) }));
       expectDenied(
         await app.request({

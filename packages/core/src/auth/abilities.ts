@@ -28,16 +28,78 @@ export interface Principal {
   abilities: Abilities;
 }
 
-/** `admin` grants every ability, but only inside the principal's organization (callers scope queries by it). */
-export function can(principal: Principal, albumId: string, ability: Ability): boolean {
+/**
+ * What a server-issued user token may do on an album of its organization that its `abilities`
+ * do not name, as the API has always answered it (`X-access-*` of `GET /albums/:id` for a token
+ * with empty abilities): upload, delete, rotate, crop, stats and download; nothing else. A token
+ * that names the album gets exactly what it names.
+ */
+export const MEMBER_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze({
+  image_delete: true,
+  image_upload: true,
+  image_rotate: true,
+  image_crop: true,
+  stats: true,
+  image_download: true,
+});
+
+/**
+ * `admin` grants every ability, but only inside the principal's organization (callers scope
+ * queries by it); a user token without an entry for the album has the member defaults.
+ */
+export function can(principal: Principal, albumId: string, ability: Ability | string): boolean {
   if (principal.admin) return true;
-  return principal.abilities[albumId]?.Access?.[ability] === true;
+  const entry = Object.hasOwn(principal.abilities, albumId) ? principal.abilities[albumId] : undefined;
+  if (entry !== undefined && entry !== null) return typeof entry === 'object' && entry.Access?.[ability] === true;
+  return principal.kind === 'user' && MEMBER_DEFAULTS[ability] === true;
+}
+
+/** The abilities `GET /albums/:id` reports in `X-access-<name>` headers, in the recorded order. */
+const ALBUM_ACCESS_HEADERS = [
+  'image_delete',
+  'image_upload',
+  'image_share',
+  'image_rotate',
+  'image_crop',
+  'stats',
+  'image_copy',
+  'paste',
+  'share',
+  'image_duplicate',
+  'create_tag',
+  'image_download',
+  'image_annotate',
+] as const;
+/** Options rather than rights: their value is reported as given ("" when unset). */
+const ALBUM_OPTION_HEADERS = ['fullscreen', 'einstein_box'] as const;
+
+/** `X-access-*` headers of an album: "true"/"false" per ability, options as the token gives them. */
+export function albumAccessHeaders(principal: Principal, albumId: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ALBUM_ACCESS_HEADERS) headers[`X-access-${name}`] = String(can(principal, albumId, name));
+  const entry = Object.hasOwn(principal.abilities, albumId) ? principal.abilities[albumId] : undefined;
+  const access = entry?.Access as Record<string, unknown> | undefined;
+  for (const name of ALBUM_OPTION_HEADERS) {
+    const value = access && Object.hasOwn(access, name) ? String(access[name]) : '';
+    // A header value from a token: printable and short, or nothing.
+    headers[`X-access-${name}`] = /^[\w .:,/-]{0,256}$/.test(value) ? value : '';
+  }
+  return headers;
+}
+
+/** `X-access-crop/rotate/duplicate` of an image, for the album it is in. */
+export function imageAccessHeaders(principal: Principal, albumId: string): Record<string, string> {
+  return {
+    'X-access-crop': String(can(principal, albumId, 'image_crop')),
+    'X-access-rotate': String(can(principal, albumId, 'image_rotate')),
+    'X-access-duplicate': String(can(principal, albumId, 'image_duplicate')),
+  };
 }
 
 /** Any ability on the album: enough to see it and to create it on first use. */
 export function hasAnyAbility(principal: Principal, albumId: string): boolean {
   if (principal.admin) return true;
-  const access = principal.abilities[albumId]?.Access;
+  const access = Object.hasOwn(principal.abilities, albumId) ? principal.abilities[albumId]?.Access : undefined;
   return access !== undefined && Object.values(access).some((v) => v === true);
 }
 

@@ -13,6 +13,8 @@ export interface TokenClaims extends JWTPayload {
   admin?: boolean;
   album_id?: string;
   organization_id?: string;
+  /** First issue of a renewed token, when renewals are capped. */
+  first_iat?: number;
 }
 
 export interface SecretRecord {
@@ -40,6 +42,21 @@ export interface NotificationTarget {
   organizationId: string;
   albumId: string;
   userId: string | null;
+}
+
+/** A verified notification token: where it sends uploads, and its claims (for the `X-token`). */
+export interface VerifiedNotification {
+  target: NotificationTarget;
+  claims: TokenClaims;
+  /** The organization secret of the integrator the form was issued to, if any. */
+  secretId: string | null;
+}
+
+export interface TokenOptions {
+  /** Longest token accepted, in characters. */
+  maxLength?: number;
+  /** Longest life of a renewed token from its first issue (`first_iat`); absent: no cap. */
+  renewalMaxSeconds?: number | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -82,14 +99,18 @@ export class Tokens {
   /** The `X-token` of each verified token, reused within the same second (it would be identical). */
   private readonly renewals = new WeakMap<Authenticated, Renewal>();
   /** Notification tokens verified recently (they are signed with the app key: no secret to revoke). */
-  private readonly verifiedNotifications = new Map<string, { target: NotificationTarget; exp: number; until: number }>();
+  private readonly verifiedNotifications = new Map<string, { verified: VerifiedNotification; exp: number; until: number }>();
+  private readonly maxLength: number;
+  private readonly renewalMaxSeconds: number | undefined;
 
   constructor(
     appSecret: string,
     private readonly lookups: TokenLookups,
-    private readonly maxLength = 8192,
+    options: TokenOptions = {},
   ) {
     this.appKey = encoder.encode(appSecret);
+    this.maxLength = options.maxLength ?? 8192;
+    this.renewalMaxSeconds = options.renewalMaxSeconds;
   }
 
   /** Verifies an API token and resolves its principal; any problem is a 401. */
@@ -121,6 +142,9 @@ export class Tokens {
   forgetSecret(secretId: string): void {
     for (const [token, entry] of this.verified) {
       if (entry.auth.principal.secretId === secretId) this.verified.delete(token);
+    }
+    for (const [token, entry] of this.verifiedNotifications) {
+      if (entry.verified.secretId === secretId) this.verifiedNotifications.delete(token);
     }
   }
 
@@ -161,13 +185,30 @@ export class Tokens {
   renew(auth: Authenticated, now = Math.floor(Date.now() / 1000)): Promise<string> {
     const last = this.renewals.get(auth);
     if (last?.second === now) return last.token;
-    const renewal: Renewal = { second: now, token: this.sign({ ...auth.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, auth.key) };
+    const renewal: Renewal = { second: now, token: this.sign(this.renewedClaims(auth.claims, now), auth.key) };
     renewal.token.then(
       (signed) => (renewal.signed = signed),
       () => {},
     );
     this.renewals.set(auth, renewal);
     return renewal.token;
+  }
+
+  /**
+   * The claims of a renewal: `iat` now, `exp` in 4 hours; with a renewal cap, never past the
+   * first issue (`first_iat`, which travels with every renewal) plus the cap.
+   */
+  renewedClaims(claims: TokenClaims, now: number): TokenClaims {
+    const cap = this.renewalMaxSeconds;
+    if (cap === undefined) return { ...claims, iat: now, exp: now + TOKEN_TTL_SECONDS };
+    const given = claims.first_iat ?? claims.iat;
+    const first = typeof given === 'number' && Number.isFinite(given) && given <= now ? given : now;
+    return { ...claims, iat: now, exp: Math.min(now + TOKEN_TTL_SECONDS, first + cap), first_iat: first };
+  }
+
+  /** The `X-token` of a notification's answer: the notification token renewed, with the app key. */
+  renewNotification(verified: VerifiedNotification, now = Math.floor(Date.now() / 1000)): Promise<string> {
+    return this.sign({ ...verified.claims, iat: now, exp: now + TOKEN_TTL_SECONDS }, this.appKey);
   }
 
   /** The `X-token` already signed for this token in the current second, if any (no waiting). */
@@ -197,25 +238,39 @@ export class Tokens {
   }
 
   /**
-   * Verifies a notification token (app key only) and returns its album and organization.
-   * Cloudinary sends every upload of an album's form with the same token: verified tokens are
-   * remembered by exact string, with their `exp` rechecked on every use.
+   * Verifies a notification token (app key only) and returns its album and organization. The
+   * right it carries is re-checked: the user it was issued to still belongs to the organization,
+   * or the integrator secret it was issued to is still there and not revoked. Cloudinary sends
+   * every upload of an album's form with the same token: verified tokens are remembered by exact
+   * string for a minute (revoking a secret here forgets them), with their `exp` rechecked every use.
    */
-  async verifyNotificationToken(token: string | undefined): Promise<NotificationTarget> {
+  async verifyNotificationToken(token: string | undefined): Promise<VerifiedNotification> {
     if (!token || token.length > this.maxLength) throw new AccessDenied('no notification token');
     const now = Date.now();
     const hit = this.verifiedNotifications.get(token);
-    if (hit && hit.until > now && hit.exp * 1000 > now) return hit.target;
+    if (hit && hit.until > now && hit.exp * 1000 > now) return hit.verified;
     const claims = await this.verify(token, this.appKey, true);
     const { album_id: albumId, organization_id: organizationId } = claims;
     if (typeof albumId !== 'string' || typeof organizationId !== 'string' || !UUID.test(organizationId)) {
       throw new AccessDenied('not a notification token');
     }
-    const userId = typeof claims.user_id === 'string' && UUID.test(claims.user_id) ? claims.user_id : null;
-    const target = { organizationId, albumId, userId };
+    const org = organizationId.toLowerCase();
+    let userId: string | null = null;
+    let secretId: string | null = null;
+    if (typeof claims.user_id === 'string' && UUID.test(claims.user_id)) {
+      userId = claims.user_id.toLowerCase();
+      if ((await this.lookups.findUserOrganization(userId)) !== org) throw new AccessDenied('the uploading user is gone');
+    } else if (typeof claims.iss === 'string' && UUID.test(claims.iss)) {
+      secretId = claims.iss.toLowerCase();
+      const secret = await this.lookups.findSecret(secretId);
+      if (!secret || secret.revoked || secret.organizationId !== org) throw new AccessDenied('the uploading integrator secret is revoked');
+    } else {
+      throw new AccessDenied('notification token names no uploader');
+    }
+    const verified: VerifiedNotification = { target: { organizationId: org, albumId, userId }, claims, secretId };
     if (this.verifiedNotifications.size >= VERIFIED_MAX) this.verifiedNotifications.delete(this.verifiedNotifications.keys().next().value!);
-    this.verifiedNotifications.set(token, { target, exp: claims.exp!, until: now + VERIFIED_TTL_MS });
-    return target;
+    this.verifiedNotifications.set(token, { verified, exp: claims.exp!, until: now + VERIFIED_TTL_MS });
+    return verified;
   }
 
   sign(claims: TokenClaims, key: Uint8Array = this.appKey): Promise<string> {

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/abilities.js';
+import { albumAccessHeaders, imageAccessHeaders, type Principal } from '../auth/abilities.js';
 import { tokenFromAuthorization, type Authenticated, type Tokens } from '../auth/tokens.js';
 import type { AlbumkitConfig } from '../config.js';
 import type { Album } from '../db/schema.js';
@@ -96,7 +96,8 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
     .add('GET', '/albums/:id', {
       auth: 'token',
       async run({ principal, params }) {
-        return { status: 200, json: await albumJson(principal, await albums.open(principal, decodeSegment(params.id!))) };
+        const album = await albums.open(principal, decodeSegment(params.id!));
+        return { status: 200, json: await albumJson(principal, album), headers: albumAccessHeaders(principal, album.id) };
       },
     })
     .add('POST', '/albums/:id/upload_done', {
@@ -135,7 +136,8 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
     .add('GET', '/images/:id', {
       auth: 'token',
       async run({ principal, params }) {
-        return { status: 200, body: await imageJson.get(principal, decodeSegment(params.id!)) };
+        const { body, albumId } = await imageJson.get(principal, decodeSegment(params.id!));
+        return { status: 200, body, headers: imageAccessHeaders(principal, albumId) };
       },
     })
     .add('POST', '/images/:id/duplicate', {
@@ -160,13 +162,13 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
         if (request.rawBody === undefined) throw new BadRequest('notification: the raw request body is required to check its signature');
         const raw = typeof request.rawBody === 'string' ? Buffer.from(request.rawBody) : request.rawBody;
         if (raw.byteLength > limits.bodyBytes) throw new PayloadTooLarge('notification body too large');
-        await notifications.accept({
+        const renewed = await notifications.accept({
           token: stringParam(query().token, 'token', limits.tokenLength),
           rawBody: raw,
           timestamp: headers.get('x-cld-timestamp'),
           signature: headers.get('x-cld-signature'),
         });
-        return { status: 201 };
+        return { status: 201, headers: { 'Content-Type': 'text/html', ...(renewed ? { 'X-token': renewed } : {}) } };
       },
     });
 
@@ -216,7 +218,8 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
       return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
     } catch (error) {
-      if (error instanceof AccessDenied) return finish(401, '', { 'X-message': 'Access denied' });
+      // As the API always answered: no body, and nothing that calls it JSON.
+      if (error instanceof AccessDenied) return finish(401, '', { 'Content-Type': 'text/html', 'X-message': 'Access denied' });
       if (error instanceof AlbumkitError) return fail(error.status, error.code, error.message);
       if (isUnavailable(error)) {
         const unavailable = new ServiceUnavailable();

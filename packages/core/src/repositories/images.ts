@@ -100,7 +100,15 @@ const IMAGE_COLUMN_LIST = columnList(IMAGE_COLUMNS);
 /** A random shard of the album's image count: concurrent uploads into one album rarely wait on each other. */
 const countShard = () => randomInt(COUNT_SHARDS);
 
-/** Images: every query is scoped by organization. */
+/** Marks an image just created for an upload that another organization or album holds too. */
+export const CONTESTED = Symbol('contested upload');
+
+/** Whether `insertUpload` found the upload held elsewhere as well. */
+export function isContested(image: Image): boolean {
+  return (image as Image & { [CONTESTED]?: boolean })[CONTESTED] === true;
+}
+
+/** Images: every query is scoped by organization, but for the look-ups of who holds an upload. */
 export class ImageRepository {
   /** Uploads written while others are in flight go together (see `Batches`). */
   private readonly uploads = new Batches<UploadRow, Image | undefined>(
@@ -210,9 +218,77 @@ export class ImageRepository {
         from (values ${uploads}) as u (organization_id, upload_key)
         where n.organization_id = u.organization_id and n.upload_key = u.upload_key and n.done_at is null
       )
-      select ${IMAGE_COLUMN_LIST} from image`.execute(this.db);
-    const byId = new Map(inserted.map((image) => [image.id, image]));
+      select ${IMAGE_COLUMN_LIST}, exists (
+        select 1 from images other
+        where other.upload_key = image.upload_key and (other.organization_id <> image.organization_id or other.album_id <> image.album_id)
+      ) as contested
+      from image`.execute(this.db);
+    const byId = new Map(
+      inserted.map(({ contested, ...image }: Image & { contested?: boolean }) => [image.id, contested ? Object.assign(image, { [CONTESTED]: true }) : image]),
+    );
     return rows.map(({ image }) => byId.get(image.id));
+  }
+
+  /**
+   * Who holds an upload, in any organization: the albums of its images (copies excluded: they
+   * have no upload key) and of its recorded notifications (which name the album whose form made it).
+   */
+  async uploadHolders(uploadKey: string): Promise<Array<{ organization_id: string; album_id: string; notified: boolean }>> {
+    const { rows } = await sql<{ organization_id: string; album_id: string; notified: boolean }>`
+      (select organization_id, album_id, false as notified from images where upload_key = ${uploadKey} limit 10)
+      union all
+      (select organization_id, album_id, true as notified from notifications where upload_key = ${uploadKey} limit 10)`.execute(this.db);
+    return rows;
+  }
+
+  /**
+   * The client's post of an upload whose image exists already (Cloudinary's notification made
+   * it): the fields the client owns win. `infos` is what it posted; `metadatas`, the browser
+   * location and the file name when it sent them; the location chosen again (EXIF > browser > IP).
+   */
+  mergeClientUpload(
+    organizationId: string,
+    albumId: string,
+    uploadKey: string,
+    posted: { infos: string; metadatas: string | null; gpsHtml: string | null; filename: string | null },
+  ): Promise<Image | undefined> {
+    return this.db
+      .updateTable('images')
+      .set({
+        infos: posted.infos,
+        metadatas: sql`coalesce(${posted.metadatas}::json, metadatas)`,
+        gps_html: sql`coalesce(${posted.gpsHtml}::json, gps_html)`,
+        gps: sql`coalesce(gps_exifs, ${posted.gpsHtml}::json, gps_html, gps_ip)`,
+        filename: sql`coalesce(${posted.filename}::text, filename)`,
+        updated_at: new Date(),
+      })
+      .where('organization_id', '=', organizationId)
+      .where('album_id', '=', albumId)
+      .where('upload_key', '=', uploadKey)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /**
+   * Removes the images of an upload held outside the organization and album that Cloudinary's
+   * notification names (posted by a client that had the upload result of another album's form),
+   * with their count. Returns how many.
+   */
+  async removeImpostors(uploadKey: string, organizationId: string, albumId: string): Promise<number> {
+    const { rows } = await sql<{ removed: string }>`
+      with removed as (
+        delete from images
+        where upload_key = ${uploadKey} and (organization_id <> ${organizationId}::uuid or album_id <> ${albumId})
+        returning organization_id, album_id
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, -count(*) from removed
+        group by organization_id, album_id
+        order by organization_id, album_id
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      )
+      select count(*) as removed from removed`.execute(this.db);
+    return Number(rows[0]?.removed ?? 0);
   }
 
   /**

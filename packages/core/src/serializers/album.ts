@@ -25,12 +25,13 @@ export interface AlbumJson {
   public_id: string;
   images_count: number;
   views_count: number;
-  upload_form: UploadForm;
+  /** Null for a token that may not upload into the album. */
+  upload_form: UploadForm | null;
   organization_id: string;
   thumbnails: string[];
 }
 
-export function serializeAlbum(album: Album, uploadForm: UploadForm, thumbnails: string[] = []): AlbumJson {
+export function serializeAlbum(album: Album, uploadForm: UploadForm | null, thumbnails: string[] = []): AlbumJson {
   return {
     id: album.id,
     public_id: album.id,

@@ -62,12 +62,17 @@ export class AlbumService {
     return this.deps.albums.findOrCreate(principal.organizationId, id);
   }
 
-  /** The signed direct-upload form of the album, valid for `uploadFormTtlSeconds`. */
-  async uploadForm(principal: Principal, album: Album, now = Math.floor(Date.now() / 1000)): Promise<UploadForm> {
-    const { cloudinary, uploadFormTtlSeconds } = this.deps.config;
+  /**
+   * The signed direct-upload form of the album, valid for `uploadFormTtlSeconds`; null for a
+   * principal that may not upload there (the form and its notification token are upload rights).
+   */
+  async uploadForm(principal: Principal, album: Album, now = Math.floor(Date.now() / 1000)): Promise<UploadForm | null> {
+    if (!can(principal, album.id, 'image_upload')) return null;
+    const { cloudinary, uploadFormTtlSeconds, notificationTokenGraceSeconds } = this.deps.config;
     const expiresAt = now + uploadFormTtlSeconds;
-    // The notification token outlives the form by a day so that Cloudinary's retries still verify.
-    const token = await this.deps.tokens.issueNotificationToken(principal, album.id, expiresAt + 24 * 3600);
+    // The notification token outlives the form only by the time an upload made at its last
+    // moment needs to be notified, retries included.
+    const token = await this.deps.tokens.issueNotificationToken(principal, album.id, expiresAt + notificationTokenGraceSeconds);
     const signed = {
       colors: 1,
       faces: 1,

@@ -24,21 +24,22 @@ export class ImageJsonReader {
     private readonly feed: ImageChangeFeed,
   ) {}
 
-  async get(principal: Principal, id: string): Promise<string> {
+  /** The image's JSON text, and the album it is in (its access headers depend on it). */
+  async get(principal: Principal, id: string): Promise<{ body: string; albumId: string }> {
     void this.feed.start();
     const key = id.toLowerCase();
     const hit = this.cache.get(key);
     // An image of another organization is looked up as usual (and not found there).
     if (hit && hit.organizationId === principal.organizationId) {
       this.images.checkRead(principal, hit.albumId);
-      return hit.body;
+      return { body: hit.body, albumId: hit.albumId };
     }
     const fill = this.cache.begin(key);
     try {
       const image = await this.images.get(principal, id);
       const body = JSON.stringify(this.serializer.serialize(image));
       this.cache.set(fill, cachedImage(image, body));
-      return body;
+      return { body, albumId: image.album_id };
     } finally {
       this.cache.end(fill);
     }

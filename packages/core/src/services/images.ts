@@ -10,7 +10,7 @@ import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../http/handler.js';
 import type { EventService } from './events.js';
-import type { ImagePageCursor, ImageRepository, SyncRow } from '../repositories/images.js';
+import { isContested, type ImagePageCursor, type ImageRepository, type SyncRow } from '../repositories/images.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -53,7 +53,11 @@ export interface ImagePage {
 export class ImageService {
   constructor(private readonly deps: ImageServiceDeps) {}
 
-  /** A client posts its upload result: needs `image_upload` on the album. */
+  /**
+   * A client posts its upload result: needs `image_upload` on the album, and the upload must be
+   * this album's (see `checkBinding`). When Cloudinary's notification made the image first, the
+   * fields the client owns (what it posted, its metadatas) are merged into it.
+   */
   async upload(principal: Principal, albumId: string, upload: unknown, metadatas: unknown): Promise<Image> {
     checkAlbumId(albumId);
     if (!can(principal, albumId, 'image_upload')) throw new AccessDenied('image_upload needed');
@@ -62,7 +66,7 @@ export class ImageService {
       albumId,
       upload,
       metadatas,
-      { verifySignature: this.deps.config.verifyUploadSignatures },
+      { source: 'client', verifySignature: this.deps.config.verifyUploadSignatures },
     );
     return image;
   }
@@ -70,7 +74,8 @@ export class ImageService {
   /**
    * The image of a Cloudinary upload, created once: the client's post and Cloudinary's
    * notification both land here, and a unique index on (organization, upload) makes the second
-   * one return the first one's image.
+   * one find the first one's image. The client's post then merges what it owns into it; the
+   * notification never overwrites anything.
    */
   async createFromUpload(
     scope: UploadScope,
@@ -78,6 +83,8 @@ export class ImageService {
     upload: unknown,
     metadatas: unknown,
     options: {
+      /** `client`: posted by an API client; `notification`: Cloudinary's, through a token bound to the album. */
+      source: 'client' | 'notification';
       verifySignature: boolean;
       /** What reading the file found already (the notification job reads `image_metadata` inline): the image is created processed. */
       processed?: ProcessingResult;
@@ -95,6 +102,8 @@ export class ImageService {
       );
       if (!ok) throw new BadRequest('cloudinary.signature: does not match this Cloudinary account');
     }
+    const client = options.source === 'client';
+    if (client && options.verifySignature) await this.checkBinding(scope.organizationId, albumId, facts.uploadKey);
     const gpsHtml = facts.gpsHtml ? JSON.stringify(facts.gpsHtml) : null;
     const { processed } = options;
     const { images } = this.deps;
@@ -105,6 +114,8 @@ export class ImageService {
       type,
       payload: JSON.stringify(payload),
     }));
+    const infos = JSON.stringify(upload);
+    const posted = metadatas === undefined || metadatas === null ? null : JSON.stringify(metadatas);
     // One statement: image, album on first use, events, count, notification handled.
     const inserted = await images.insertUpload(
       {
@@ -116,9 +127,9 @@ export class ImageService {
         cloudinary_public_id: facts.publicId,
         cloudinary_version: facts.version,
         cloudinary_type: facts.type,
-        infos: JSON.stringify(upload),
+        infos,
         exifs: JSON.stringify(facts.exifs),
-        metadatas: JSON.stringify(metadatas ?? {}),
+        metadatas: posted ?? '{}',
         gps: gpsHtml,
         gps_html: gpsHtml,
         gps_exifs: null,
@@ -136,28 +147,72 @@ export class ImageService {
         processing_error: null,
         reported_at: null,
         ...(processed
-          ? processedChanges({ exifs: facts.exifs, gps_html: facts.gpsHtml, gps_ip: null, taken_at: facts.takenAt, width: facts.width, height: facts.height }, processed)
+          ? processedChanges(
+              { exifs: facts.exifs, gps_html: facts.gpsHtml, gps_ip: null, taken_at: facts.takenAt, width: facts.width, height: facts.height, infos: upload },
+              processed,
+            )
           : {}),
       },
       eventRows,
     );
     let result: { image: Image; created: boolean; recorded: AlbumEvent[] };
     if (inserted) {
+      // Cloudinary's word on which album's form made the upload is final: images a client posted
+      // of it elsewhere (it had another album's upload result) go.
+      if (!client && isContested(inserted)) await this.removeImpostors(facts.uploadKey, scope.organizationId, albumId);
       const recorded = eventRows.map((e) => ({ id: e.id, organization_id: scope.organizationId, album_id: albumId, type: e.type, payload, created_at: inserted.created_at }));
       result = { image: inserted, created: true, recorded };
     } else {
-      const existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey);
+      let existing = await images.findByUploadKey(scope.organizationId, facts.uploadKey);
       if (!existing) throw new Error('upload conflict without an existing image');
+      if (existing.album_id !== albumId) {
+        if (client) throw new AccessDenied('this upload belongs to another album');
+        await this.removeImpostors(facts.uploadKey, scope.organizationId, albumId);
+        return this.createFromUpload(scope, albumId, upload, metadatas, options);
+      }
+      if (client) {
+        const merged = await images.mergeClientUpload(scope.organizationId, albumId, facts.uploadKey, {
+          infos,
+          metadatas: posted,
+          gpsHtml,
+          filename: facts.filename,
+        });
+        if (merged) {
+          existing = merged;
+          this.deps.changed?.(merged.id);
+        }
+      }
       result = { image: existing, created: false, recorded: [] };
     }
     await this.deps.events.dispatch(result.recorded);
     if (!result.image.processed) {
       // An existing unprocessed image is handed on too: a process that died between creating the
       // image and enqueueing its processing leaves that work to whichever path delivers the upload next.
-      if (processed) return { image: (await this.markProcessed(scope.organizationId, result.image.id, processed)) ?? result.image, created: false };
+      if (processed) return { image: (await this.markProcessed(scope.organizationId, result.image.id, processed)) ?? result.image, created: result.created };
       await this.enqueueProcessing(result.image);
     }
     return { image: result.image, created: result.created };
+  }
+
+  /**
+   * A client-posted upload result must not be an upload that belongs elsewhere. Its Cloudinary
+   * signature proves only that the account holds the asset (and image JSON shows it to every
+   * reader); what says where an upload belongs is Cloudinary's notification, recorded with the
+   * organization and album of the token in its form's `notification_url`, and any image already
+   * made of it. An upload held by another organization or album is refused; one that no one
+   * holds yet is accepted, and the notification, when it comes, removes it from where it does
+   * not belong (`removeImpostors`).
+   */
+  private async checkBinding(organizationId: string, albumId: string, uploadKey: string): Promise<void> {
+    const holders = await this.deps.images.uploadHolders(uploadKey);
+    if (holders.some((h) => h.organization_id !== organizationId || h.album_id !== albumId)) {
+      throw new AccessDenied('upload belongs to another album');
+    }
+  }
+
+  private async removeImpostors(uploadKey: string, organizationId: string, albumId: string): Promise<void> {
+    const removed = await this.deps.images.removeImpostors(uploadKey, organizationId, albumId);
+    if (removed > 0) this.deps.logger.warn({ uploadKey, organizationId, albumId, removed }, 'removed images of an upload that a client posted into another album');
   }
 
   /** Hands a new image to the metadata job (when a worker runs one); failures are logged, a sweep retries. */
@@ -267,13 +322,21 @@ export function syncIds(ids: string[]): string[] {
   return [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
 }
 
-/** The columns a processing result sets: EXIF kept when the upload brought some, GPS chosen EXIF > browser > IP. */
+/**
+ * The columns a processing result sets: its EXIF (the one canonical shape, whichever source it
+ * read) when it read any, GPS chosen EXIF > browser > IP, the displayed size (as uploaded, and
+ * as shown unless a crop decides that), and the predominant color Cloudinary found.
+ */
 function processedChanges(
-  image: { exifs: unknown; gps_html: unknown; gps_ip: unknown; taken_at: Date | null; width: number; height: number },
+  image: { exifs: unknown; gps_html: unknown; gps_ip: unknown; taken_at: Date | null; width: number; height: number; infos: unknown; crop_w?: number },
   result: ProcessingResult,
 ) {
-  const exifs = image.exifs && Object.keys(image.exifs as object).length > 0 ? image.exifs : (result.exifs ?? {});
+  const exifs = result.exifs ?? image.exifs ?? {};
   const gpsExifs = result.gpsExifs ?? null;
+  const width = result.width || image.width;
+  const height = result.height || image.height;
+  const cropped = (image.crop_w ?? 0) > 0;
+  const color = predominantColor(image.infos);
   return {
     processed: true,
     processing_error: result.error ?? null,
@@ -281,9 +344,24 @@ function processedChanges(
     gps_exifs: gpsExifs ? JSON.stringify(gpsExifs) : null,
     gps: jsonOrNull(chooseGps(gpsExifs, image.gps_html as LatLng | null, image.gps_ip as LatLng | null)),
     taken_at: result.takenAt ?? image.taken_at,
-    width: result.width || image.width,
-    height: result.height || image.height,
+    original_width: width,
+    original_height: height,
+    ...(cropped ? {} : { width, height }),
+    ...(color ? { color } : {}),
   };
+}
+
+const HEX_COLOR = /^#[0-9a-f]{6}$/i;
+
+/**
+ * The first (most present) of Cloudinary's `colors`: `[["#EBF1F9", 13.2], …]` in JSON, the same
+ * list flattened (`"#EBF1F9", "13.2", …`) when the upload result came form-encoded.
+ */
+export function predominantColor(infos: unknown): string | undefined {
+  const colors = infos && typeof infos === 'object' ? (infos as { colors?: unknown }).colors : undefined;
+  if (!Array.isArray(colors)) return undefined;
+  const first = Array.isArray(colors[0]) ? colors[0][0] : colors[0];
+  return typeof first === 'string' && HEX_COLOR.test(first) ? first.toUpperCase() : undefined;
 }
 
 function jsonOrNull(value: unknown): string | null {

@@ -33,9 +33,14 @@ export interface IncomingNotification {
 export class NotificationService {
   constructor(private readonly deps: NotificationServiceDeps) {}
 
-  /** Verifies, records and enqueues; any forgery is a 401 and changes nothing. */
-  async accept(incoming: IncomingNotification): Promise<void> {
-    const target = await this.deps.tokens.verifyNotificationToken(incoming.token);
+  /**
+   * Verifies, records and enqueues; any forgery, or a token whose uploader lost the right, is a
+   * 401 and changes nothing. Resolves to the renewed notification token (the answer's `X-token`)
+   * for an upload, undefined for other kinds of notification.
+   */
+  async accept(incoming: IncomingNotification): Promise<string | undefined> {
+    const verified = await this.deps.tokens.verifyNotificationToken(incoming.token);
+    const { target } = verified;
     const verdict = verifyNotificationSignature({
       rawBody: incoming.rawBody,
       timestamp: incoming.timestamp,
@@ -52,7 +57,7 @@ export class NotificationService {
     }
     if (upload === null || typeof upload !== 'object' || Array.isArray(upload)) throw new BadRequest('notification body: not an object');
     const type = (upload as { notification_type?: unknown }).notification_type;
-    if (type !== undefined && type !== 'upload') return; // other kinds (errors, eager, …) create nothing
+    if (type !== undefined && type !== 'upload') return undefined; // other kinds (errors, eager, …) create nothing
     const { uploadKey } = readUploadResult(upload); // a malformed upload result is refused now, not retried later
     const job: NotificationJob = { ...target, upload: upload as Record<string, unknown> };
     try {
@@ -68,6 +73,7 @@ export class NotificationService {
       // Recorded: `resume` (the worker's sweep) enqueues it once the queue is back.
       this.deps.logger.warn({ err: error, uploadKey }, 'notification recorded, not enqueued');
     }
+    return this.deps.tokens.renewNotification(verified);
   }
 
   /** Enqueues again the notifications received before `olderThan` and not handled yet. */
@@ -99,7 +105,7 @@ export class NotificationService {
         job.upload,
         undefined,
         // The notification's own signature already proved it came from Cloudinary.
-        { verifySignature: false, ...(processed ? { processed } : {}) },
+        { source: 'notification', verifySignature: false, ...(processed ? { processed } : {}) },
       );
     } catch (error) {
       if (error instanceof BadRequest) throw new UnrecoverableJobError(error.message);

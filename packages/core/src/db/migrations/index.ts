@@ -5,6 +5,7 @@ import * as albumImageCounts from './0003_album_image_counts.js';
 import * as notifications from './0004_notifications.js';
 import * as imageChanges from './0005_image_changes.js';
 import * as imageOrder from './0006_image_order.js';
+import * as uploadOwner from './0007_upload_owner.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_notifications': notifications,
   '0005_image_changes': imageChanges,
   '0006_image_order': imageOrder,
+  '0007_upload_owner': uploadOwner,
 };
