@@ -13,6 +13,22 @@ describe('taken_at from EXIF', () => {
     expect(takenAtFromExif('2015:06:12 13:40:32', '41', '-07:00')?.toISOString()).toBe('2015-06-12T20:40:32.410Z');
   });
 
+  it('truncates sub-seconds to the millisecond, as a clock counts, never rounds them', () => {
+    // A clock at .534999 shows .534: rounding would put the photo in a millisecond not yet reached.
+    expect(takenAtFromExif('2018:07:25 16:34:23', '5349')?.toISOString()).toBe('2018-07-25T16:34:23.534Z');
+    expect(takenAtFromExif('2018:07:25 16:34:23', '534999')?.toISOString()).toBe('2018-07-25T16:34:23.534Z');
+    // .9995 rounded would carry into the next second (…:24.000).
+    expect(takenAtFromExif('2018:07:25 16:34:23', '9995')?.toISOString()).toBe('2018-07-25T16:34:23.999Z');
+    expect(takenAtFromExif('2018:12:31 23:59:59', '99999')?.toISOString()).toBe('2018-12-31T23:59:59.999Z');
+    // Fewer than three digits are tenths and hundredths; 0.57 * 1000 is 569.99… in floating point.
+    expect(takenAtFromExif('2015:06:12 13:40:32', '57')?.toISOString()).toBe('2015-06-12T13:40:32.570Z');
+    expect(takenAtFromExif('2015:06:12 13:40:32', '5')?.toISOString()).toBe('2015-06-12T13:40:32.500Z');
+    expect(takenAtFromExif('2015:06:12 13:40:32', 29)?.toISOString()).toBe('2015-06-12T13:40:32.290Z');
+    // Sub-seconds written into the date itself, and an empty SubSecTime leaves them alone.
+    expect(takenAtFromExif('2015:06:12 13:40:32.1239')?.toISOString()).toBe('2015-06-12T13:40:32.123Z');
+    expect(takenAtFromExif('2015:06:12 13:40:32.1239', '')?.toISOString()).toBe('2015-06-12T13:40:32.123Z');
+  });
+
   it('does not depend on the process time zone', () => {
     const before = process.env.TZ;
     try {

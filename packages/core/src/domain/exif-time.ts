@@ -1,6 +1,7 @@
 /**
  * `taken_at` from EXIF's DateTimeOriginal ("2018:01:01 08:00:00"), SubSecTimeOriginal ("935")
- * and OffsetTimeOriginal ("+02:00"). Parsed by hand: libraries that revive EXIF dates use the
+ * and OffsetTimeOriginal ("+02:00"). Sub-seconds are truncated to milliseconds ("5349" is .534),
+ * as a clock counts. Parsed by hand: libraries that revive EXIF dates use the
  * process's local time zone, which would make the result depend on the server. Without an
  * offset the wall time is read as UTC.
  */
@@ -11,8 +12,11 @@ export function takenAtFromExif(dateTime: unknown, subSec?: unknown, offset?: un
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (year < 1800 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
 
-  const fraction = typeof subSec === 'string' || typeof subSec === 'number' ? String(subSec).trim() : (m[7] ?? '');
-  const millis = /^\d+$/.test(fraction) ? Math.round(Number(`0.${fraction}`) * 1000) : 0;
+  const given = typeof subSec === 'string' || typeof subSec === 'number' ? String(subSec).trim() : '';
+  const fraction = given !== '' ? given : (m[7] ?? '');
+  // Truncated to the millisecond, never rounded: a clock showing .534999 has not reached .535 yet.
+  // Digits, not arithmetic: 0.57 * 1000 is 569.999… in binary floating point.
+  const millis = /^\d+$/.test(fraction) ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0;
 
   let offsetMinutes = 0;
   const offsetText = typeof offset === 'string' && offset.trim() ? offset.trim() : m[8];
@@ -20,7 +24,7 @@ export function takenAtFromExif(dateTime: unknown, subSec?: unknown, offset?: un
     const o = /^([+-])(\d{2}):?(\d{2})$/.exec(offsetText);
     if (o) offsetMinutes = (o[1] === '-' ? -1 : 1) * (Number(o[2]) * 60 + Number(o[3]));
   }
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Math.min(millis, 999)) - offsetMinutes * 60_000;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   const date = new Date(utc);
   return Number.isNaN(date.getTime()) ? null : date;
 }
