@@ -12,6 +12,17 @@ export interface ContainerFacts {
   height: number | null;
   /** Self-contained TIFF structure ("II*\0" / "MM\0*") for exifr, or null without EXIF. */
   exif: Uint8Array | null;
+  /** JPEG APP0 JFIF: version, density unit (0 none, 1 inches, 2 cm) and densities. */
+  jfif?: { major: number; minor: number; unit: number; x: number; y: number } | null;
+  /** The embedded ICC profile (JPEG APP2, PNG iCCP, HEIF colr, TIFF tag 0x8773), when read. */
+  icc?: Uint8Array | null;
+  /** JPEG: colour components of the frame (1 gray, 3 YCbCr/RGB, 4 CMYK). */
+  components?: number | null;
+  /**
+   * HEIF: the primary item's `irot`, in quarter turns anticlockwise. HEIF viewers (libheif,
+   * hence Cloudinary) apply it and not the EXIF Orientation, so it decides the displayed size.
+   */
+  quarterTurns?: number;
 }
 
 const HEIF_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs', 'mif1', 'msf1', 'avif', 'avis', 'mif2']);

@@ -111,13 +111,14 @@ function exifItems(meta: Uint8Array, iinf: Box): number[] {
   return ids;
 }
 
-/** The primary item's `ispe` (image spatial extents): the stored size, before `irot`. */
-function primarySize(meta: Uint8Array, primary: number, iprp: Box): [number, number] | null {
+/** The properties (`ipco` boxes) associated with the primary item in `ipma`, and all of `ipco`. */
+function primaryProperties(meta: Uint8Array, primary: number | null, iprp: Box): { primary: Box[]; all: Box[] } {
   const dv = view(meta);
   const children = boxes(meta, iprp.body, iprp.end);
   const ipco = children.find((b) => b.type === 'ipco');
-  if (!ipco) return null;
+  if (!ipco) return { primary: [], all: [] };
   const properties = boxes(meta, ipco.body, ipco.end);
+  const associated: Box[] = [];
   for (const ipma of children.filter((b) => b.type === 'ipma')) {
     const version = meta[ipma.body]!;
     const wideIndex = (meta[ipma.body + 3]! & 1) === 1;
@@ -133,13 +134,25 @@ function primarySize(meta: Uint8Array, primary: number, iprp: Box): [number, num
         const index = wideIndex ? dv.getUint16(p) & 0x7fff : meta[p]! & 0x7f;
         p += wideIndex ? 2 : 1;
         const property = properties[index - 1]; // 1-based; 0 means "no property"
-        if (id === primary && property?.type === 'ispe' && property.body + 12 <= property.end) {
-          return [dv.getUint32(property.body + 4), dv.getUint32(property.body + 8)];
-        }
+        if (id === primary && property) associated.push(property);
       }
     }
   }
-  return null;
+  return { primary: associated, all: properties };
+}
+
+/** `ispe` (image spatial extents): the stored size, before `irot`. */
+function spatialExtents(meta: Uint8Array, property: Box | undefined): [number, number] | null {
+  if (!property || property.body + 12 > property.end) return null;
+  const dv = view(meta);
+  return [dv.getUint32(property.body + 4), dv.getUint32(property.body + 8)];
+}
+
+/** `colr` of type "prof" or "rICC": an ICC profile follows the 4-byte colour type. */
+function iccOf(meta: Uint8Array, property: Box | undefined): Uint8Array | null {
+  if (!property || property.body + 4 > property.end) return null;
+  const type = ascii(meta, property.body, property.body + 4);
+  return type === 'prof' || type === 'rICC' ? meta.subarray(property.body + 4, property.end) : null;
 }
 
 async function findMeta(source: ByteSource): Promise<Uint8Array> {
@@ -170,7 +183,13 @@ export async function readHeif(source: ByteSource): Promise<ContainerFacts> {
   const pitm = children.find((b) => b.type === 'pitm');
   const primary = pitm ? (meta[pitm.body] === 0 ? dv.getUint16(pitm.body + 4) : dv.getUint32(pitm.body + 4)) : null;
   const iprp = children.find((b) => b.type === 'iprp');
-  const size = primary !== null && iprp ? primarySize(meta, primary, iprp) : null;
+  const properties = iprp ? primaryProperties(meta, primary, iprp) : { primary: [], all: [] };
+  const size = spatialExtents(meta, properties.primary.find((b) => b.type === 'ispe'));
+  const irot = properties.primary.find((b) => b.type === 'irot');
+  const quarterTurns = irot && irot.body < irot.end ? meta[irot.body]! & 3 : 0;
+  // The primary's colour profile; a grid's tiles may carry it instead of the grid item.
+  const isIcc = (b: Box) => b.type === 'colr' && iccOf(meta, b) !== null;
+  const icc = iccOf(meta, properties.primary.find(isIcc) ?? properties.all.find(isIcc));
 
   const iinf = children.find((b) => b.type === 'iinf');
   const iloc = children.find((b) => b.type === 'iloc');
@@ -190,7 +209,7 @@ export async function readHeif(source: ByteSource): Promise<ContainerFacts> {
     const item = parts.length === 1 ? parts[0]! : concat(parts);
     exif = exifPayload(item);
   }
-  return { format: 'heif', width: size?.[0] || null, height: size?.[1] || null, exif };
+  return { format: 'heif', width: size?.[0] || null, height: size?.[1] || null, exif, icc, quarterTurns };
 }
 
 /** The Exif item starts with a 4-byte offset to the TIFF header (usually after "Exif\0\0"). */

@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import type { ContainerFacts } from './container.js';
 import { isByteLimit, MetadataError } from './errors.js';
 import { ascii, readExactly, view, type ByteSource } from './source.js';
@@ -20,6 +21,10 @@ export async function readPng(source: ByteSource): Promise<ContainerFacts> {
       const length = view(header).getUint32(0);
       const type = ascii(header, 4, 8);
       if (type === 'IEND') break;
+      if (type === 'iCCP' && length <= MAX_ICCP_BYTES) {
+        const data = await readExactly(source, pos + 8, length);
+        if (data) facts.icc = inflateProfile(data);
+      }
       if (type === 'eXIf') {
         const data = await readExactly(source, pos + 8, length);
         if (data) facts.exif = ascii(data, 0, 6) === 'Exif\0\0' ? data.subarray(6) : data; // some writers keep the JPEG prefix
@@ -31,4 +36,17 @@ export async function readPng(source: ByteSource): Promise<ContainerFacts> {
     if (!isByteLimit(error)) throw error;
   }
   return facts;
+}
+
+const MAX_ICCP_BYTES = 4 * 1024 * 1024;
+
+/** iCCP: profile name, NUL, compression method 0, then the zlib-compressed profile. */
+function inflateProfile(data: Uint8Array): Uint8Array | null {
+  const nul = data.indexOf(0);
+  if (nul < 1 || nul > 79 || data[nul + 1] !== 0) return null;
+  try {
+    return new Uint8Array(inflateSync(data.subarray(nul + 2), { maxOutputLength: 16 * 1024 * 1024 }));
+  } catch {
+    return null; // a damaged profile: no description, the rest stands
+  }
 }

@@ -7,6 +7,7 @@ const TYPE_SIZE = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4];
 const EXIF_IFD = 0x8769;
 const GPS_IFD = 0x8825;
 const INTEROP_IFD = 0xa005;
+const ICC_PROFILE = 0x8773;
 /** Out-of-line values larger than this (strip tables, ICC, XMP) are not fetched: no tag we keep is that big. */
 const MAX_VALUE_BYTES = 64 * 1024;
 /** A TIFF whose metadata sits further than this into the file is read without EXIF. */
@@ -28,6 +29,7 @@ export async function readTiffFile(source: ByteSource): Promise<ContainerFacts> 
   const pieces: Array<[number, Uint8Array]> = [[0, header]];
   let width: number | null = null;
   let height: number | null = null;
+  let icc: Uint8Array | null = null;
   const seen = new Set<number>();
 
   const readIfd = async (offset: number, kind: 'ifd0' | 'exif' | 'other'): Promise<void> => {
@@ -57,7 +59,10 @@ export async function readTiffFile(source: ByteSource): Promise<ContainerFacts> 
       if (size > 4) {
         const valueOffset = dv.getUint32(at + 8, little);
         const value = size <= MAX_VALUE_BYTES && valueOffset + size <= MAX_TIFF_SPAN ? await source.read(valueOffset, size) : null;
-        if (value && value.length === size) pieces.push([valueOffset, value]);
+        if (value && value.length === size) {
+          pieces.push([valueOffset, value]);
+          if (kind === 'ifd0' && tag === ICC_PROFILE) icc = value;
+        }
         // A value not fetched (too big, or past the end of the file) becomes an empty one, so
         // exifr never reads the zero gap or beyond the buffer; such tags are dropped anyway.
         else dv.setUint32(at + 4, 0, little);
@@ -70,5 +75,5 @@ export async function readTiffFile(source: ByteSource): Promise<ContainerFacts> 
   const end = Math.max(...pieces.map(([at, bytes]) => at + bytes.length));
   const exif = new Uint8Array(end);
   for (const [at, bytes] of pieces) exif.set(bytes, at);
-  return { format: 'tiff', width: width || null, height: height || null, exif };
+  return { format: 'tiff', width: width || null, height: height || null, exif, icc };
 }

@@ -1,8 +1,11 @@
-/** A JSON-safe tag value: the JSON column stores it as is. */
-export type ExifValue = string | number | boolean | null | Array<string | number>;
+/** A tag value in `exifs`: always ExifTool's printed string, as in Cloudinary's `image_metadata`. */
+export type ExifValue = string;
 
 export interface ImageMetadata {
-  /** Flat tag map named as exifr/ExifTool name tags; dates stay strings as in the file. */
+  /**
+   * The canonical EXIF map, whatever the source: ExifTool tag names, every value the string
+   * ExifTool prints (Cloudinary's `image_metadata` shape); see README.md in this folder.
+   */
   exifs: Record<string, ExifValue>;
   /** [latitude, longitude] in signed decimal degrees (south and west negative). */
   gpsExifs: [number, number] | null;
