@@ -9,14 +9,22 @@ export interface ProcessorOptions {
   fetchTimeoutMs?: number;
 }
 
+/** A positive integer size from an upload result (a number from JSON, a string from a form post). */
+function uploadSize(v: unknown): number | undefined {
+  return Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined;
+}
+
 /** EXIF from the upload result's `image_metadata` (Cloudinary's reading), when it has some. */
 function fromUploadResult(upload: Record<string, unknown>): ImageMetadata | undefined {
   const provided = upload.image_metadata;
   if (!provided || typeof provided !== 'object' || Object.keys(provided).length === 0) return undefined;
-  const size = (v: unknown) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined);
-  return metadataFromCloudinary(provided as Record<string, unknown>, size(upload.width), size(upload.height));
+  return metadataFromCloudinary(provided as Record<string, unknown>, uploadSize(upload.width), uploadSize(upload.height));
 }
 
+/**
+ * What the image record gets. A file that merely has no EXIF is not an error (`processing_error`
+ * stays null, as the API records show); only a file that could not be read is (see `metadata`).
+ */
 function processingResult(metadata: ImageMetadata): ProcessingResult {
   return {
     exifs: metadata.exifs,
@@ -24,7 +32,7 @@ function processingResult(metadata: ImageMetadata): ProcessingResult {
     takenAt: metadata.takenAt,
     width: metadata.width,
     height: metadata.height,
-    error: Object.keys(metadata.exifs).length > 0 ? null : 'no EXIF metadata in the file',
+    error: null,
   };
 }
 
@@ -46,7 +54,12 @@ export function createProcessors(albumkit: Albumkit, options: ProcessorOptions =
       ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
       ...(options.fetchTimeoutMs ? { timeoutMs: options.fetchTimeoutMs } : {}),
     });
-    return metadata;
+    // width/height mean what original_width/height mean: the size Cloudinary measured (after the
+    // EXIF orientation), as on the image_metadata path. The file's reading counts only without it.
+    const infos = (image.infos ?? {}) as Record<string, unknown>;
+    const width = uploadSize(infos.width);
+    const height = uploadSize(infos.height);
+    return width !== undefined && height !== undefined ? { ...metadata, width, height } : metadata;
   }
 
   return {
