@@ -59,7 +59,7 @@ describe('metadata paths: image_metadata or the file itself, one answer (Postgre
 
   /** A signed upload of our own (no notification), with or without image_metadata. */
   function signedUpload(file: string, album: string, withMetadata: boolean) {
-    const params: Record<string, unknown> = { tags: album, timestamp: Math.floor(Date.now() / 1000), type: 'authenticated' };
+    const params: Record<string, string | number> = { tags: album, timestamp: Math.floor(Date.now() / 1000), type: 'authenticated' };
     if (withMetadata) params.image_metadata = 1;
     return directUpload(file, { ...params, signature: apiSignature(params, cloud.apiSecret), api_key: cloud.apiKey }, `${cloud.url}/v1_1/${cloud.cloudName}/auto/upload`);
   }
