@@ -1,23 +1,30 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import exifr from 'exifr';
 import { HttpError } from './http.js';
 import type { ImageFormat } from './formats.js';
+import { HeicDecodeError, MAX_HEIC_PIXELS, decodeHeic, looksLikeHeic, type DecodedImage } from './heic.js';
 
 /** Refuse images whose decoding would need more memory than a laptop should spend. */
 export const MAX_INPUT_PIXELS = 100_000_000;
 
+/** An image to read: an encoded file (bytes or path), or pixels already decoded (an HEIC's). */
+export type ImageInput = Buffer | string | DecodedImage;
+
 /** Lenient decoding: a slightly damaged photo still yields what can be read, as on Cloudinary. */
-export function openImage(input: Buffer | string): Sharp {
-  return sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
+export function openImage(input: ImageInput): Sharp {
+  if (typeof input === 'string' || Buffer.isBuffer(input)) return sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
+  const { width, height, channels, pixels } = input;
+  return sharp(pixels, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
 }
 
 export interface ImageFacts {
   format: ImageFormat;
-  /** Displayed size, after the EXIF orientation is applied. */
+  /** Displayed size, after the EXIF orientation (an HEIC's rotation and mirroring) is applied. */
   width: number;
   height: number;
-  /** False when sharp can read the header but not the pixels (HEVC-coded HEIC). */
+  /** False when the file can be stored and served but not transformed (damaged, or too large). */
   decodable: boolean;
+  /** An HEIC's decoded pixels, for the analyses of the upload. */
+  decoded?: DecodedImage;
 }
 
 const INVALID = () => new HttpError(400, 'Invalid image file');
@@ -29,10 +36,13 @@ export async function inspectImage(data: Buffer): Promise<ImageFacts> {
   try {
     meta = await openImage(data).metadata();
   } catch {
-    return inspectUndecodable(data);
+    // sharp may not even read an HEIC's header: libheif decides.
+    if (looksLikeHeic(data)) return inspectHeic(data);
+    throw INVALID();
   }
   const format = cloudinaryFormat(meta);
   if (!format) throw INVALID();
+  if (format === 'heic') return inspectHeic(data);
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw INVALID();
@@ -66,32 +76,26 @@ async function canDecode(data: Buffer): Promise<boolean> {
 }
 
 /**
- * sharp's prebuilt libvips has no HEVC decoder, and may even fail on the header: recognise
- * an ISO-BMFF HEIC by its `ftyp` brand and take the size from EXIF.
+ * An HEIC, decoded with libheif: its displayed size (after its rotation and mirroring, as a
+ * JPEG's after its EXIF orientation) and its pixels. One too large to decode is still stored
+ * and served as is (`decodable: false`, as sharp's pixel limit does for other formats), one
+ * libheif cannot read at all is no image.
  */
-async function inspectUndecodable(data: Buffer): Promise<ImageFacts> {
-  if (data.length < 12 || data.toString('latin1', 4, 8) !== 'ftyp') throw INVALID();
-  const brand = data.toString('latin1', 8, 12);
-  if (!['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) throw INVALID();
-  let tags: Record<string, unknown> | undefined;
+async function inspectHeic(data: Buffer): Promise<ImageFacts> {
   try {
-    tags = (await exifr.parse(data, { pick: ['ExifImageWidth', 'ExifImageHeight', 'Orientation'], translateValues: false })) as
-      | Record<string, unknown>
-      | undefined;
-  } catch {
-    tags = undefined;
+    const decoded = await decodeHeic(data, MAX_HEIC_PIXELS);
+    return { format: 'heic', width: decoded.width, height: decoded.height, decodable: true, decoded };
+  } catch (error) {
+    if (!(error instanceof HeicDecodeError) || error.reason === 'invalid' || !error.size) throw INVALID();
+    return { format: 'heic', width: error.size.width, height: error.size.height, decodable: false };
   }
-  const width = Number(tags?.ExifImageWidth) || 0;
-  const height = Number(tags?.ExifImageHeight) || 0;
-  const swap = [5, 6, 7, 8].includes(Number(tags?.Orientation));
-  return { format: 'heic', width: swap ? height : width, height: swap ? width : height, decodable: false };
 }
 
 /**
  * `colors` (the most frequent colours, `[hex, percent]`) and `predominant.google` (the same
  * pixels named with Google's palette), computed on a small thumbnail: rough, like the real thing.
  */
-export async function computeColors(data: Buffer): Promise<{ colors: [string, number][]; predominant: { google: [string, number][] } }> {
+export async function computeColors(data: ImageInput): Promise<{ colors: [string, number][]; predominant: { google: [string, number][] } }> {
   const { data: pixels, info } = await openImage(data)
     .resize(64, 64, { fit: 'inside' })
     .flatten({ background: '#ffffff' })
@@ -164,7 +168,7 @@ function nearestGoogleColor(r: number, g: number, b: number): string {
  * A 64-bit perceptual hash (dHash: is each pixel of a 9x8 grayscale thumbnail brighter than
  * its right neighbour?) as 16 hex digits, the shape of Cloudinary's `phash`.
  */
-export async function computePhash(data: Buffer): Promise<string> {
+export async function computePhash(data: ImageInput): Promise<string> {
   const { data: pixels, info } = await openImage(data)
     .autoOrient()
     .flatten({ background: '#ffffff' })

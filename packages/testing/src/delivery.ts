@@ -6,9 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { CORS_HEADERS, HttpError } from './http.js';
 import { contentType, formatFromExtension, isOutputFormat, type ImageFormat, type OutputFormat } from './formats.js';
+import { MAX_HEIC_PIXELS } from './heic.js';
 import { renderImage } from './render.js';
 import { deliverySignature, safeEqual } from './signatures.js';
-import { isDeliveryType, writeAtomically, type AssetStore, type DeliveryType, type StoredAsset } from './storage.js';
+import { isDeliveryType, writeAtomically, type AssetRecord, type AssetStore, type DeliveryType, type StoredAsset } from './storage.js';
 import { looksLikeTransformation, parseTransformation, type Transformation } from './transformations.js';
 import { parseRange } from './range.js';
 
@@ -134,20 +135,32 @@ type Plan = { kind: 'original'; format: ImageFormat } | { kind: 'render'; format
 /** Serve the stored bytes when nothing would change them; otherwise render with sharp. */
 function planOutput(asset: StoredAsset, request: DeliveryRequest, transformation: Transformation): Plan {
   const stored = asset.record.format;
+  const decodable = canTransform(asset.record);
   const explicit = transformation.format === 'auto' ? undefined : transformation.format;
   let format: ImageFormat = explicit ?? request.extension ?? stored;
   // f_auto picks a format the client can show: HEIC becomes JPEG when it can be decoded.
-  if (transformation.format === 'auto' && !explicit && format === 'heic' && asset.record.decodable) format = 'jpg';
+  if (transformation.format === 'auto' && !explicit && format === 'heic' && decodable) format = 'jpg';
 
   const changesPixels = transformation.steps.length > 0 || typeof transformation.quality === 'number';
   if (format === stored && !changesPixels) return { kind: 'original', format };
   if (!isOutputFormat(format)) {
     throw new HttpError(400, `Cannot write ${format} locally (sharp has no encoder for it); ask for jpg, png, webp or avif`);
   }
-  if (!asset.record.decodable) {
-    throw new HttpError(400, `Cannot transform this ${stored} image locally (sharp cannot decode it); ask for the original .${stored}`);
+  if (!decodable) {
+    const { width, height } = asset.record;
+    const reason = stored === 'heic' ? `${width}x${height} is more than ${MAX_HEIC_PIXELS} pixels` : 'it cannot be decoded';
+    throw new HttpError(400, `Cannot transform this ${stored} image locally (${reason}); ask for the original .${stored}`);
   }
   return { kind: 'render', format };
+}
+
+/**
+ * Whether renditions can be made. An HEIC is decoded whenever its announced size is within the
+ * limit, whatever its record says: servers before libheif recorded every HEIC as undecodable.
+ */
+function canTransform(record: AssetRecord): boolean {
+  if (record.decodable) return true;
+  return record.format === 'heic' && record.width * record.height <= MAX_HEIC_PIXELS;
 }
 
 function renditionKey(asset: StoredAsset, transformationPath: readonly string[], format: ImageFormat): string {
@@ -166,7 +179,7 @@ async function ensureRendition(asset: StoredAsset, path: string, transformation:
     job = (async () => {
       let data: Buffer;
       try {
-        data = await renderImage(asset.originalPath, transformation, format);
+        data = await renderImage(asset.originalPath, asset.record.format, transformation, format);
       } catch (error) {
         throw new HttpError(400, `Cannot render this transformation: ${(error as Error).message}`);
       }

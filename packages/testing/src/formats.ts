@@ -2,7 +2,7 @@
 export const IMAGE_FORMATS = ['jpg', 'png', 'webp', 'gif', 'tiff', 'heic', 'avif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-/** Formats sharp's prebuilt libvips can write (HEIC needs an HEVC encoder it lacks). */
+/** Formats sharp's prebuilt libvips can write (HEIC needs an HEVC encoder it lacks; HEIC is read with libheif, heic.ts). */
 export const OUTPUT_FORMATS = ['jpg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

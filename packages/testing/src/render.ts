@@ -1,15 +1,19 @@
+import { readFile } from 'node:fs/promises';
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
-import { openImage } from './analysis.js';
-import type { OutputFormat } from './formats.js';
+import { openImage, type ImageInput } from './analysis.js';
+import type { ImageFormat, OutputFormat } from './formats.js';
+import { decodeHeic, type DecodedImage } from './heic.js';
 import type { Step, Transformation } from './transformations.js';
 
 /**
  * Renders a derived image with sharp: EXIF orientation applied first (as Cloudinary does),
- * then each component's resize and rotation in order, then the output encoding.
+ * then each component's resize and rotation in order, then the output encoding. An HEIC is
+ * decoded with libheif first (its pixels come oriented), then goes the same way.
  */
-export async function renderImage(source: string, transformation: Transformation, format: OutputFormat): Promise<Buffer> {
-  await checkOutputSize(source, transformation.steps);
-  let image = openImage(source).autoOrient();
+export async function renderImage(source: string, sourceFormat: ImageFormat, transformation: Transformation, format: OutputFormat): Promise<Buffer> {
+  const input: ImageInput = sourceFormat === 'heic' ? await decodeHeicFile(source) : source;
+  checkOutputSize(await displayedSize(input), transformation.steps);
+  let image = openImage(input).autoOrient();
   for (const [index, step] of transformation.steps.entries()) {
     // sharp applies one resize per pipeline: later components start from the previous pixels.
     if (index > 0) image = await materialize(image);
@@ -24,11 +28,30 @@ export async function renderImage(source: string, transformation: Transformation
 /** Largest rendition (and intermediate image) in pixels: enlarging is cheap to ask for, not to do. */
 export const MAX_OUTPUT_PIXELS = 50_000_000;
 
-/** Refuses, before any work, transformations whose result would exceed MAX_OUTPUT_PIXELS. */
-async function checkOutputSize(source: string, steps: readonly Step[]): Promise<void> {
-  const meta = await openImage(source).metadata();
-  let width = meta.autoOrient?.width ?? meta.width;
-  let height = meta.autoOrient?.height ?? meta.height;
+/** Renditions of one HEIC asked for together (a page showing its thumbnails) share one decode. */
+const decoding = new Map<string, Promise<DecodedImage>>();
+
+function decodeHeicFile(path: string): Promise<DecodedImage> {
+  let job = decoding.get(path);
+  if (!job) {
+    job = readFile(path)
+      .then((data) => decodeHeic(data))
+      .finally(() => decoding.delete(path));
+    decoding.set(path, job);
+  }
+  return job;
+}
+
+/** Width and height as displayed (after the EXIF orientation). */
+async function displayedSize(input: ImageInput): Promise<{ width: number; height: number }> {
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) return { width: input.width, height: input.height };
+  const meta = await openImage(input).metadata();
+  return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
+}
+
+/** Refuses, before any resizing, transformations whose result would exceed MAX_OUTPUT_PIXELS. */
+function checkOutputSize(size: { width: number; height: number }, steps: readonly Step[]): void {
+  let { width, height } = size;
   for (const step of steps) {
     [width, height] = resizedSize(width, height, step);
     if (step.angle !== undefined) {

@@ -21,7 +21,7 @@ export interface AssetRecord {
   created_at: string;
   tags: string[];
   original_filename: string;
-  /** False when the file can be stored and served but not transformed (HEVC-coded HEIC). */
+  /** False when the file can be stored and served but not transformed (damaged, or too large to decode). */
   decodable: boolean;
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { computeColors, computePhash, inspectImage } from './analysis.js';
+import { computeColors, computePhash, inspectImage, type ImageFacts } from './analysis.js';
 import { verifySignedRequest, type ApiCredentials } from './auth.js';
 import { readImageMetadata } from './exif.js';
 import { readForm, type Fields } from './form.js';
@@ -53,7 +53,7 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, co
     original_filename: originalFilename(file.filename),
     decodable: facts.decodable,
   };
-  const extras = await analyse(fields, file.data, facts.decodable);
+  const extras = await analyse(fields, file.data, facts);
   await context.store.save(record, file.data);
 
   const url = assetUrl(context, record);
@@ -175,11 +175,13 @@ function originalFilename(filename: string | undefined): string {
 }
 
 /** The optional analyses asked for with `image_metadata`, `colors`, `phash` and `faces`. */
-async function analyse(fields: Fields, data: Buffer, decodable: boolean): Promise<Record<string, unknown>> {
+async function analyse(fields: Fields, data: Buffer, facts: ImageFacts): Promise<Record<string, unknown>> {
+  // Colours and phash from the pixels: an HEIC's were decoded while inspecting it.
+  const pixels = facts.decoded ?? data;
   const [metadata, colors, phash] = await Promise.all([
     isSet(fields, 'image_metadata') ? readImageMetadata(data) : undefined,
-    isSet(fields, 'colors') && decodable ? computeColors(data).catch(() => undefined) : undefined,
-    isSet(fields, 'phash') && decodable ? computePhash(data).catch(() => undefined) : undefined,
+    isSet(fields, 'colors') && facts.decodable ? computeColors(pixels).catch(() => undefined) : undefined,
+    isSet(fields, 'phash') && facts.decodable ? computePhash(pixels).catch(() => undefined) : undefined,
   ]);
   const extras: Record<string, unknown> = {};
   if (metadata) extras.image_metadata = metadata;

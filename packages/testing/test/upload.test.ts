@@ -95,7 +95,7 @@ describe('upload API', () => {
     expect([result.width, result.height]).toEqual([48, 80]);
   });
 
-  it('stores an HEIC that sharp cannot decode, with its size', async () => {
+  it('stores an HEIC, decoded with libheif: its size, colours and phash', async () => {
     const result = await cloudinary.uploader.upload(fixture('heic-iphone7.heic'), {
       ...sdkOptions(server),
       type: 'authenticated',
@@ -104,6 +104,8 @@ describe('upload API', () => {
       phash: true,
     });
     expect(result).toMatchObject({ format: 'heic', width: 4032, height: 3024, bytes: 1764955 });
+    expect(result.phash).toMatch(/^[0-9a-f]{16}$/);
+    expect(result.colors?.length).toBeGreaterThan(0);
     expect(result.image_metadata.OffsetTimeOriginal).toBe('+02:00');
     expect(result.url).toMatch(/\.heic$/);
     const original = await fetch(result.url);
