@@ -110,7 +110,8 @@ export function adapterContract(mount: Mount): void {
     const token = await resignSeedToken(seed);
     const form = resignUploadBody(seed.requestBody!).replace(/cloudinary\[public_id\]=\w+/, 'cloudinary[public_id]=formjsonsame');
     const signed = resignUploadBody(form);
-    const json = JSON.stringify(qs.parse(signed));
+    // The same nesting core reads (qs's default turns arrays past 20 items into objects).
+    const json = JSON.stringify(qs.parse(signed, { arrayLimit: 1000, depth: 12 }));
     const viaForm = await request(base + seed.route, {
       method: 'POST',
       headers: { ...authorization(token), 'Content-Type': 'application/x-www-form-urlencoded' },
