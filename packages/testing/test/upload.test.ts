@@ -75,9 +75,10 @@ describe('upload API', () => {
       Orientation: 'Horizontal (normal)',
       DateTimeOriginal: '2018:07:25 16:34:23',
       SubSecTimeOriginal: '935476',
-      GPSLatitude: `50 deg 17' 58.57" N`,
+      // EXIF's own tags as ExifTool prints them; the hemisphere is in the Ref tags.
+      GPSLatitude: `50 deg 17' 58.57"`,
       GPSLatitudeRef: 'North',
-      GPSLongitude: `14 deg 49' 13.06" E`,
+      GPSLongitude: `14 deg 49' 13.06"`,
       GPSLongitudeRef: 'East',
     });
     for (const value of Object.values(result.image_metadata)) expect(typeof value).toBe('string');
