@@ -4,15 +4,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The README's quick start, in a real browser: `npm start` on embedded defaults (PGlite, local
  * Cloudinary, in-process jobs), then the demo page signs in from the printed link, creates an
  * album, uploads three photos straight to the local Cloudinary, sees them processed with their
- * date taken, and opens one to read its GPS coordinates. Needs Chromium at /usr/bin/chromium
- * (`.ci/run` installs it).
+ * date taken, opens one to read its GPS coordinates, and drops an iPhone HEIC whose renditions
+ * load in the page. Needs Chromium at /usr/bin/chromium (`.ci/run` installs it).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PHOTOS = join(ROOT, 'test/fixtures/photos');
@@ -36,6 +36,14 @@ async function freePort(): Promise<number> {
     if (port < 65535 && (await listen(port + 1).then(() => true, () => false))) return port;
   }
   return listen(0);
+}
+
+/** An <img>'s decoded size: [0, 0] until it has loaded (or when it failed). */
+function naturalSize(img: Locator): Promise<number[]> {
+  return img.evaluate((node) => {
+    const image = node as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number };
+    return image.complete ? [image.naturalWidth, image.naturalHeight] : [0, 0];
+  });
 }
 
 describe('npm start: the demo app in a browser', () => {
@@ -140,6 +148,49 @@ describe('npm start: the demo app in a browser', () => {
     await expect.poll(() => page.locator('.photo-card').count()).toBe(4);
     await viewer.getByRole('button', { name: 'Close' }).click();
   }, 60_000);
+
+  it('drops an iPhone HEIC on the album: its thumbnails load once processed', async () => {
+    const file = 'heic-iphone7.heic';
+    const bytes = readFileSync(join(PHOTOS, file)).toString('base64');
+    // A real drop on the zone, carrying the file as a phone's photo arrives on a desktop.
+    const dataTransfer = await page.evaluateHandle(
+      ({ name, base64 }) => {
+        const binary = atob(base64);
+        const data = new Uint8Array(binary.length);
+        for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
+        const { DataTransfer } = globalThis as unknown as { DataTransfer: new () => { items: { add(file: File): void } } };
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], name, { type: 'image/heic' }));
+        return transfer;
+      },
+      { name: file, base64: bytes },
+    );
+    const before = await page.locator('.photo-card').count();
+    await page.locator('#dropzone').dispatchEvent('drop', { dataTransfer });
+
+    const card = page.locator('.photo-card').filter({ hasText: 'heic-iphone7' });
+    await expect.poll(() => page.locator('.photo-card').count(), { timeout: 30_000 }).toBe(before + 1);
+    await expect.poll(() => card.getAttribute('data-processed'), { timeout: 60_000 }).toBe('true');
+    expect(await card.locator('time.taken').getAttribute('datetime')).toBe(facts[file]!.expected_taken_at_utc!.replace('Z', '+00:00'));
+
+    // The grid thumbnail (`large`, c_fill 200x200), rendered from the HEIC by the local Cloudinary.
+    const thumb = card.locator('.thumb img');
+    expect(await thumb.getAttribute('src')).toMatch(/\/c_fill,h_200,w_200\/.*\.jpg$/);
+    await expect.poll(() => card.locator('.thumb.loaded').count(), { timeout: 30_000 }).toBe(1);
+    expect(await card.locator('.thumb.broken').count()).toBe(0);
+    expect(await naturalSize(thumb)).toEqual([200, 200]);
+
+    // Opened: the full rendition (c_fit 1920) loads too.
+    await page.getByRole('button', { name: 'Open heic-iphone7' }).click();
+    const viewer = page.locator('#viewer');
+    await viewer.waitFor();
+    expect(await viewer.locator('[data-fact="size"]').textContent()).toMatch(/^4032 × 3024 px/);
+    const full = viewer.locator('#viewer-image');
+    await expect.poll(() => naturalSize(full), { timeout: 30_000 }).toEqual([1920, 1440]);
+    expect(await full.isHidden()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-heic.png') });
+    await viewer.getByRole('button', { name: 'Close' }).click();
+  }, 120_000);
 
   it('an invalid token is told in plain words', async () => {
     await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('albumkit-demo.token', 'not-a-token'));
