@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import packagedChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Cloudinary, in-process jobs), then the demo page signs in from the printed link, creates an
  * album, uploads three photos straight to the local Cloudinary, sees them processed with their
  * date taken, opens one to read its GPS coordinates, and drops an iPhone HEIC whose renditions
- * load in the page. Needs Chromium at /usr/bin/chromium (`.ci/run` installs it).
+ * load in the page. The browser is the Chromium (headless shell) that the @sparticuz/chromium
+ * package ships inside its npm tarball, unpacked into the temporary folder on first use: no
+ * system browser, no download. It needs only libnss3 and libnspr4 from the system.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PHOTOS = join(ROOT, 'test/fixtures/photos');
@@ -83,7 +86,9 @@ describe('npm start: the demo app in a browser', () => {
     expect(output).toMatch(/DEVELOPMENT ONLY/);
 
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      // Only the binary: the package's own flag list (single process, web security off, ...)
+      // is for serverless hosts and would hide what a real browser refuses (CORS).
+      executablePath: await packagedChromium.executablePath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-quic', '--disable-component-update', '--disable-sync'],
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
