@@ -11,7 +11,7 @@ import { access, createTenant, postUpload, signToken, uploadResult, type Tenant 
  * an upload right, re-checked when Cloudinary's notification arrives, and an upload result is
  * bound to the organization and album whose form made it.
  */
-const RECORDS = new URL('../../../../shared/api/', import.meta.url);
+const RECORDS = new URL('./records/', import.meta.url);
 const record = (name: string) => JSON.parse(readFileSync(new URL(name, RECORDS), 'utf8')).requests[0];
 
 describe.each(DIALECTS)('upload rights on %s', (dialect) => {
