@@ -4,12 +4,14 @@
 // can be replaced with the same variables as in production:
 //
 //   PORT                 port of the host app (default 3000); the local Cloudinary takes PORT+1 when free
+//   HOST                 address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface)
 //   ALBUMKIT_HOME        folder of the local state (default ./.data): pglite/, cloudinary/, dev-secret, demo.json
 //   DATABASE_URL         PostgreSQL; absent: embedded PGlite in $ALBUMKIT_HOME/pglite (or ALBUMKIT_DATA_DIR)
 //   CLOUDINARY_URL       a Cloudinary account; absent: the local server, files in $ALBUMKIT_HOME/cloudinary
 //   ALBUMKIT_SECRET      token key; absent: a development secret generated once in $ALBUMKIT_HOME/dev-secret
 //   ALBUMKIT_PUBLIC_URL  public base of the API (default http://localhost:$PORT/api/v1)
 //   REDIS_URL            BullMQ; absent: jobs run in this process
+//   ALBUMKIT_QUEUE_PREFIX  with REDIS_URL, prefix of the BullMQ queue names (default albumkit), as for albumkit-worker
 //   ALBUMKIT_WORKERS     `external`: with REDIS_URL, do not run a worker here (start `npx albumkit-worker`)
 import { createServer } from 'node:http';
 import { isAbsolute, join, relative } from 'node:path';
@@ -17,7 +19,7 @@ import { AccessDenied, can, configFromEnv, createAlbumkit, tokenFromAuthorizatio
 import { albumkitExpress } from '@albumkit/http-adapter/express';
 import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import express from 'express';
-import { demoUser, developmentSecret, localHome } from './local-state.mjs';
+import { demoIntegratorSecret, demoUser, developmentSecret, localHome } from './local-state.mjs';
 
 const env = process.env;
 const logger = {
@@ -55,6 +57,8 @@ async function main() {
   onSignals();
   const port = Number(env.PORT || 3000);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
+  const host = env.HOST || '127.0.0.1';
+  const queuePrefix = env.ALBUMKIT_QUEUE_PREFIX || undefined;
   const home = localHome(env);
   const external = env.ALBUMKIT_WORKERS === 'external';
   if (external && (!env.REDIS_URL || !env.DATABASE_URL)) {
@@ -75,33 +79,56 @@ async function main() {
   }
   const devSecret = env.ALBUMKIT_SECRET ? undefined : developmentSecret(home);
 
+  // The address people open: localhost when listening on loopback or every interface, else HOST itself.
+  const address = `http://${browsable(host)}:${port}`;
   const { config, redisUrl } = configFromEnv(
-    { ...env, PORT: String(port), CLOUDINARY_URL: cloudinaryUrl, ALBUMKIT_SECRET: env.ALBUMKIT_SECRET || devSecret.secret },
+    {
+      ...env,
+      PORT: String(port),
+      CLOUDINARY_URL: cloudinaryUrl,
+      ALBUMKIT_SECRET: env.ALBUMKIT_SECRET || devSecret.secret,
+      ALBUMKIT_PUBLIC_URL: env.ALBUMKIT_PUBLIC_URL || `${address}/api/v1`,
+    },
     { dataDir: join(home, 'pglite') },
   );
   const albumkit = await createAlbumkit({
     ...config,
     logger,
-    jobs: redisUrl ? () => new BullMqJobs({ redisUrl }) : (ak) => inProcessJobs(ak),
+    jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix: queuePrefix }) : (ak) => inProcessJobs(ak),
   });
   stopping.unshift(step('finishing jobs and closing the database', () => albumkit.close()));
   if (redisUrl && !external) {
-    const worker = startWorker({ albumkit, redisUrl, logger });
+    const worker = startWorker({ albumkit, redisUrl, prefix: queuePrefix, logger });
     stopping.unshift(step('stopping the worker', () => worker.close(5000)));
   }
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/v1', albumkitExpress(albumkit, { logger }));
+  const csp = contentSecurityPolicy(config.cloudinary);
+  app.use((_req, res, next) => {
+    res.set('Content-Security-Policy', csp);
+    next();
+  });
   app.get('/demo/events', demoEvents(albumkit));
   app.use(express.static(join(import.meta.dirname, 'public')));
 
-  const server = createServer(app);
+  // Time limits, so that a client sending its request byte by byte (slowloris) cannot hold a
+  // connection: 10 s for the headers, 30 s for the whole request, 5 s idle between keep-alive
+  // requests; Node checks them every second (its default, 30 s, lets a stalled client stay longer).
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, app);
+  server.keepAliveTimeout = 5_000;
   await new Promise((resolve, reject) => {
     server.once('error', (error) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set PORT to another port`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is in use: set PORT to another port`)
+          : error.code === 'EADDRNOTAVAIL'
+            ? new Error(`HOST: ${host} is not an address of this machine`)
+            : error,
+      ),
     );
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
   stopping.unshift(
     step(
@@ -117,15 +144,28 @@ async function main() {
   );
 
   const demo = await demoUser(albumkit, home);
+  const integrator = await demoIntegratorSecret(albumkit, home, demo, config.publicUrl);
   const token = await albumkit.issueToken(demo.userId, {}, { admin: true });
-  const address = `http://localhost:${port}`;
+  const listening = server.address();
+  const bound = `${listening.family === 'IPv6' ? `[${listening.address}]` : listening.address}:${listening.port}`;
+  const reach = isLoopback(listening.address)
+    ? 'this machine only; HOST=0.0.0.0 listens on every interface'
+    : isWildcard(listening.address)
+      ? 'every interface'
+      : 'that interface only';
+  const queues = `queues ${queuePrefix ?? 'albumkit'}-*`;
   const database = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${shown(config.dataDir)}`;
-  const jobs = !redisUrl ? 'in this process' : external ? 'BullMQ on REDIS_URL, separate workers (npx albumkit-worker)' : 'BullMQ on REDIS_URL, worker in this process';
+  const jobs = !redisUrl
+    ? 'in this process'
+    : external
+      ? `BullMQ on REDIS_URL (${queues}), separate workers (npx albumkit-worker)`
+      : `BullMQ on REDIS_URL (${queues}), worker in this process`;
   console.log(`
   albumkit demo is running${demo.created ? ' (demo organization and user created)' : ''}
 
   Open:        ${address}/#token=${token}
   Address:     ${address}
+  Listening:   ${bound} (${reach})
   API:         ${config.publicUrl}
   Database:    ${database}
   Cloudinary:  ${localCloudinary ? `local server at ${localCloudinary.url}, files in ${shown(join(home, 'cloudinary'))}` : 'CLOUDINARY_URL'}
@@ -133,15 +173,56 @@ async function main() {
 
   Demo token (DEVELOPMENT ONLY: admin of the demo organization, valid 4 hours):
   ${token}
+
+  Integrator secret URL (DEVELOPMENT ONLY: signs tokens for the demo organization; point an
+  integrator client at it, it stays the same across restarts, kept in ${shown(integrator.path)}):
+  ${integrator.url}
 ${devSecret ? `\n  Tokens are signed with a DEVELOPMENT ONLY secret kept in ${shown(devSecret.path)}; set ALBUMKIT_SECRET in production.\n` : ''}`);
   if (external) {
     const secret = devSecret ? `ALBUMKIT_SECRET="$(cat ${shown(devSecret.path)})"` : 'ALBUMKIT_SECRET=…';
+    const prefix = queuePrefix ? ` ALBUMKIT_QUEUE_PREFIX=${shellWord(queuePrefix)}` : '';
     console.log(`  Jobs wait for separate workers. Start one or more in other terminals, with the same settings:
-    DATABASE_URL=… REDIS_URL=… ${secret} ALBUMKIT_PUBLIC_URL=${config.publicUrl} \\
+    DATABASE_URL=… REDIS_URL=… ${secret} ALBUMKIT_PUBLIC_URL=${config.publicUrl}${prefix} \\
       CLOUDINARY_URL="${localCloudinary ? cloudinaryUrl : '…'}" npx albumkit-worker
 `);
   }
   console.log('  Ctrl+C stops the demo.\n');
+}
+
+const isWildcard = (address) => address === '0.0.0.0' || address === '::';
+const isLoopback = (address) => address === 'localhost' || address === '::1' || /^(::ffff:)?127\./.test(address);
+
+/** The host name to open for a listening address: localhost for loopback and every interface. */
+function browsable(host) {
+  if (isWildcard(host) || isLoopback(host)) return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A word for a shell command line: as is when it needs no quoting. */
+function shellWord(value) {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The demo page's Content-Security-Policy: its own scripts and styles only (no inline script),
+ * images from itself, the local previews of dropped files (blob:), its data: icon and the
+ * Cloudinary delivery host (the renditions); requests to itself (API, events) and to the
+ * Cloudinary upload host (the page posts files there with the album's signed upload form).
+ */
+function contentSecurityPolicy(cloudinary) {
+  const delivery = new URL(cloudinary.deliveryPrefix).origin;
+  const upload = new URL(cloudinary.uploadPrefix).origin;
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' blob: data: ${delivery}`,
+    `connect-src 'self' ${upload}`,
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'self'",
+  ].join('; ');
 }
 
 /**

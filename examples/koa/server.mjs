@@ -1,11 +1,14 @@
 // A Koa app with albumkit answering under /api/v1 next to its own routes.
-// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL.
+// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL, and HOST
+// (default 127.0.0.1, this machine only; HOST=0.0.0.0 listens on every interface).
+import { createServer } from 'node:http';
 import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { albumkitKoa } from '@albumkit/http-adapter/koa';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 
 const { config, port } = configFromEnv();
+const host = process.env.HOST || '127.0.0.1';
 const albumkit = await createAlbumkit(config);
 
 const app = new Koa();
@@ -15,5 +18,15 @@ app.use(async (ctx) => {
   if (ctx.method === 'GET' && ctx.path === '/') ctx.body = { hello: 'host app' };
 });
 
-const server = app.listen(port, () => console.log(`listening on http://localhost:${port}`));
+// Time limits, so that a client sending its request byte by byte (slowloris) cannot hold a
+// connection: 10 s for the headers, 30 s for the whole request, 5 s idle between keep-alive
+// requests; Node checks them every second (its default, 30 s, lets a stalled client stay longer).
+const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, app.callback());
+server.keepAliveTimeout = 5_000;
+server.listen(port, host, () => {
+  const { address, family, port: bound } = server.address();
+  const shown = family === 'IPv6' ? `[${address}]` : address;
+  const wildcard = address === '0.0.0.0' || address === '::';
+  console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}`);
+});
 process.on('SIGTERM', () => server.close(() => albumkit.close()));
