@@ -88,6 +88,8 @@ export class ImageService {
       verifySignature: boolean;
       /** What reading the file found already (the notification job reads `image_metadata` inline): the image is created processed. */
       processed?: ProcessingResult;
+      /** Set on the one retry after removing an image a client posted into another album. */
+      afterRemoval?: boolean;
     },
   ): Promise<{ image: Image; created: boolean }> {
     const facts = readUploadResult(upload);
@@ -167,8 +169,10 @@ export class ImageService {
       if (!existing) throw new Error('upload conflict without an existing image');
       if (existing.album_id !== albumId) {
         if (client) throw new AccessDenied('this upload belongs to another album');
+        // Once: an impostor inserted again in between is a conflict the job's retry settles.
+        if (options.afterRemoval) throw new Error('upload conflict: held in another album again');
         await this.removeImpostors(facts.uploadKey, scope.organizationId, albumId);
-        return this.createFromUpload(scope, albumId, upload, metadatas, options);
+        return this.createFromUpload(scope, albumId, upload, metadatas, { ...options, afterRemoval: true });
       }
       if (client) {
         const merged = await images.mergeClientUpload(scope.organizationId, albumId, facts.uploadKey, {
