@@ -6,11 +6,12 @@ import { ImageChangeFeed } from './cache/image-changes.js';
 import { ImageJsonCache } from './cache/image-json.js';
 import { DeliveryUrlSigner, ProxyUrlSigner } from './cloudinary/urls.js';
 import { parseConfig, type AlbumkitConfig, type AlbumkitConfigInput } from './config.js';
-import { connectDatabase, type DatabaseHandle } from './db/connect.js';
+import { connectDatabase, waitForDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { databaseCheck, Health, isOpsAware, observedProcessors, Telemetry } from './ops/index.js';
 import { EventBus, type EventListener, type EventName } from './events/bus.js';
-import { createHandler, type Logger } from './http/handler.js';
-import type { CoreHandler } from './http/types.js';
+import { createHandler, type DescribedHandler } from './http/handler.js';
+import type { Logger } from './logger.js';
 import { InProcessJobs } from './jobs/in-process.js';
 import type { JobPort, Processors } from './jobs/port.js';
 import { AlbumRepository } from './repositories/albums.js';
@@ -27,6 +28,7 @@ import { ImageService } from './services/images.js';
 import { ImageJsonReader } from './services/image-json.js';
 import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
+import { IntegratorService } from './services/integrator.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
   /** An open database to use instead of connecting from `databaseUrl` / `dataDir`. */
@@ -44,13 +46,14 @@ export interface AlbumkitOptions extends AlbumkitConfigInput {
 export interface Albumkit {
   config: AlbumkitConfig;
   database: DatabaseHandle;
-  /** The framework-agnostic request handler that adapters mount. */
-  handle: CoreHandler;
+  /** The framework-agnostic request handler that adapters mount; `handle.openApi()` describes it. */
+  handle: DescribedHandler;
   tokens: Tokens;
   albums: AlbumService;
   images: ImageService;
   notifications: NotificationService;
   setup: SetupService;
+  integrator: IntegratorService;
   events: EventService;
   webhooks: WebhookService;
   repositories: {
@@ -67,6 +70,10 @@ export interface Albumkit {
   /** Signs delivery URLs of the configured Cloudinary account. */
   delivery: DeliveryUrlSigner;
   jobs: JobPort;
+  /** Liveness and readiness (`addCheck(name, fn)`), and the one-line-per-outage report of a dependency. */
+  health: Health;
+  /** Requests, jobs and queue depths as they happen, for a metrics library (`@albumkit/http-adapter`'s Prometheus metrics). */
+  telemetry: Telemetry;
   /** The processors of the jobs core defines, for a queue implementation to run. */
   processors: Pick<Processors, 'notification' | 'webhook'>;
   /** Subscribes to an event (`new_image`, `processed_image`, `upload_done`); returns the unsubscribe function. */
@@ -82,7 +89,12 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const config = parseConfig(input);
   const logger: Logger = givenLogger ?? pino({ name: 'albumkit' });
   const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.preparedStatements }));
+  const health = new Health({ logger, checkTimeoutMs: config.readinessTimeoutMs });
+  const telemetry = new Telemetry();
+  // A PostgreSQL that is not up yet is reported once and waited for (DATABASE_URL named).
+  await waitForDatabase(database, { health, waitSeconds: config.databaseWaitSeconds });
   if (migrate) await migrateToLatest(database.db);
+  health.addCheck('database', databaseCheck(database.db, health));
   const { db } = database;
 
   const repositories = {
@@ -154,22 +166,36 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     webhook: ({ eventId, webhookId }, { attempt }) => webhooks.deliver(eventId, webhookId, attempt),
   };
 
+  const setup = new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, {
+    secretRevoked: (id) => tokens.forgetSecret(id),
+    webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
+  });
+  const integrator = new IntegratorService({
+    db,
+    organizations: repositories.organizations,
+    images,
+    setup,
+    tokens,
+    publicUrl: config.publicUrl,
+    maxAnnotationLength: config.limits.bodyBytes,
+  });
+
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, imageSerializer, logger }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, imageSerializer, logger }),
     tokens,
     albums,
     images,
     notifications,
-    setup: new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, {
-      secretRevoked: (id) => tokens.forgetSecret(id),
-      webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
-    }),
+    setup,
+    integrator,
     events,
     webhooks,
     repositories,
     processors,
+    health,
+    telemetry,
     serializers: { image: imageSerializer },
     imageCache,
     delivery,
@@ -186,8 +212,10 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   };
   jobs = makeJobs
     ? makeJobs(albumkit)
-    : new InProcessJobs(processors, {
+    : new InProcessJobs(observedProcessors(processors, telemetry), {
         onFailed: (name, data, error) => logger.error({ err: error, job: name, data }, 'job failed'),
       });
+  // A queue that can report on itself (BullMQ: Redis, queue lag, depths) registers here.
+  if (isOpsAware(jobs)) jobs.attachOps({ health, telemetry, logger });
   return albumkit;
 }

@@ -2,10 +2,21 @@
  * Domain errors carry the HTTP status they map to. The handler turns them into responses in
  * one place (`http/handler.ts`); anything else that escapes is an unexpected 500.
  */
+/** Every `error` code an albumkit response can carry: a client may switch on them. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'access_denied'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'service_unavailable'
+  | 'internal_error';
+
 export class AlbumkitError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

@@ -31,7 +31,8 @@ export interface Principal {
 /**
  * What a server-issued user token may do on an album of its organization that its `abilities`
  * do not name, as the API has always answered it (`X-access-*` of `GET /albums/:id` for a token
- * with empty abilities): upload, delete, rotate, crop, stats and download; nothing else. A token
+ * with empty abilities): upload, delete, rotate, crop, stats and download; and captions, which
+ * no header reports but members delegate (`POST /token` as recorded); nothing else. A token
  * that names the album gets exactly what it names.
  */
 export const MEMBER_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze({
@@ -41,6 +42,8 @@ export const MEMBER_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze(
   image_crop: true,
   stats: true,
   image_download: true,
+  // Captions: the recorded token generator shows a member handing `image_caption` on.
+  image_caption: true,
 });
 
 /**

@@ -1,7 +1,7 @@
 import type { DatabaseHandle } from '../db/connect.js';
 import type { Unlisten } from '../db/listen.js';
 import { IMAGE_CHANGES_CHANNEL } from '../db/migrations/0005_image_changes.js';
-import type { Logger } from '../http/handler.js';
+import type { Logger } from '../logger.js';
 import type { ImageJsonCache } from './image-json.js';
 
 /**

@@ -15,6 +15,9 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export interface OrganizationTable {
   id: string;
   name: string;
+  /** Salesforce organization id, when the organization syncs with Salesforce. */
+  sfid: ColumnType<string | null, string | null | undefined, string | null>;
+  sandbox: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -163,6 +166,16 @@ export interface Database {
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
   notifications: NotificationTable;
+  image_annotations: ImageAnnotationTable;
+}
+
+/** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
+export interface ImageAnnotationTable {
+  image_id: string;
+  organization_id: string;
+  svg: string | null;
+  object: NullableJsonColumn;
+  updated_at: Timestamp;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -9,7 +9,7 @@ import { toLatLng, type LatLng } from './gps.js';
  */
 const intLike = z.union([z.number().int().nonnegative().max(1_000_000), z.string().regex(/^\d{1,7}$/)]).transform(Number);
 
-const uploadResultSchema = z.looseObject({
+export const uploadResultSchema = z.looseObject({
   public_id: z
     .string()
     .min(1)

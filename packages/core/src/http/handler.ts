@@ -1,56 +1,26 @@
-import { albumAccessHeaders, imageAccessHeaders, type Principal } from '../auth/abilities.js';
-import { tokenFromAuthorization, type Authenticated, type Tokens } from '../auth/tokens.js';
-import type { AlbumkitConfig } from '../config.js';
-import type { Album } from '../db/schema.js';
-import { AccessDenied, AlbumkitError, BadRequest, PayloadTooLarge, ServiceUnavailable } from '../errors.js';
-import { serializeAlbum } from '../serializers/album.js';
-import type { ImageSerializer } from '../serializers/image.js';
-import type { AlbumService } from '../services/albums.js';
-import type { ImageService } from '../services/images.js';
-import type { ImageJsonReader } from '../services/image-json.js';
-import type { NotificationService } from '../services/notifications.js';
+import { z } from 'zod';
+import type { Principal } from '../auth/abilities.js';
+import { tokenFromAuthorization, type Authenticated } from '../auth/tokens.js';
+import { AccessDenied, AlbumkitError, BadRequest, ServiceUnavailable, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { parseBody, parseQuery, type Parsed } from './body.js';
+import { openApiDocument } from './openapi.js';
 import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './responses.js';
+import { defineRoute, validate, type AnyRoute } from './route.js';
+import { apiRoutes, type RouteDeps } from './routes.js';
 import { Router } from './router.js';
 import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './types.js';
 
-export interface Logger {
-  error(object: unknown, message?: string): void;
-  warn(object: unknown, message?: string): void;
-}
-
-export interface HandlerDeps {
-  config: AlbumkitConfig;
-  tokens: Tokens;
-  albums: AlbumService;
-  images: ImageService;
-  imageJson: ImageJsonReader;
-  notifications: NotificationService;
-  imageSerializer: ImageSerializer;
+export interface HandlerDeps extends RouteDeps {
   logger: Logger;
+  /** The version the API description reports. */
+  version?: string;
 }
 
-interface Context {
-  request: CoreRequest;
-  headers: Map<string, string>;
-  params: Record<string, string>;
-  query: () => Parsed;
-  body: () => Parsed;
-  principal: Principal;
-}
-
-interface Result {
-  status: number;
-  json?: unknown;
-  /** JSON text already serialized (a cached image). */
-  body?: string;
-  headers?: Record<string, string>;
-}
-
-interface Route {
-  /** `token`: needs an API token; `none`: the route checks its own credentials. */
-  auth: 'token' | 'none';
-  run(ctx: Context): Promise<Result>;
+/** The handler, with the route definitions it serves (the OpenAPI document is made of them). */
+export interface DescribedHandler extends CoreHandler {
+  routes: readonly AnyRoute[];
+  openApi(): Record<string, unknown>;
 }
 
 function headerMap(headers: Record<string, HeaderValue>): Map<string, string> {
@@ -63,12 +33,6 @@ function headerMap(headers: Record<string, HeaderValue>): Map<string, string> {
   return map;
 }
 
-function stringParam(value: unknown, name: string, max = 255): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > max) throw new BadRequest(`${name}: a string of at most ${max} characters is expected`);
-  return value;
-}
-
 function decodeSegment(value: string): string {
   if (!value.includes('%')) return value;
   try {
@@ -78,110 +42,51 @@ function decodeSegment(value: string): string {
   }
 }
 
-/** The one framework-agnostic handler: routing, authentication, error mapping and headers. */
-export function createHandler(deps: HandlerDeps): CoreHandler {
-  const { config, tokens, albums, images, imageJson, notifications, imageSerializer } = deps;
+const EMPTY = Object.freeze({}) as Parsed;
+
+/** The one framework-agnostic handler: routing, authentication, validation, error mapping and headers. */
+export function createHandler(deps: HandlerDeps): DescribedHandler {
+  const { config, tokens } = deps;
   const limits = config.limits;
-
-  const albumJson = async (principal: Principal, album: Album) =>
-    serializeAlbum(album, await albums.uploadForm(principal, album));
-
-  const router = new Router<Route>()
-    .add('POST', '/albums', {
-      auth: 'token',
-      async run({ principal }) {
-        return { status: 200, json: await albumJson(principal, await albums.create(principal)) };
-      },
-    })
-    .add('GET', '/albums/:id', {
-      auth: 'token',
-      async run({ principal, params }) {
-        const album = await albums.open(principal, decodeSegment(params.id!));
-        return { status: 200, json: await albumJson(principal, album), headers: albumAccessHeaders(principal, album.id) };
-      },
-    })
-    .add('POST', '/albums/:id/upload_done', {
-      auth: 'token',
-      async run({ principal, params, body }) {
-        const platform = stringParam(body().platform, 'platform', 64) ?? 'web';
-        const album = await albums.uploadDone(principal, decodeSegment(params.id!), platform);
-        return { status: 200, json: await albumJson(principal, album) };
-      },
-    })
-    .add('POST', '/albums/:id/images', {
-      auth: 'token',
-      async run({ principal, params, body }) {
-        const { cloudinary, metadatas } = body();
-        const image = await images.upload(principal, decodeSegment(params.id!), cloudinary, metadatas);
-        return { status: 200, json: imageSerializer.serialize(image) };
-      },
-    })
-    .add('GET', '/albums/:id/images', {
-      auth: 'token',
-      async run({ principal, params, query }) {
-        const q = query();
-        const limitText = stringParam(q.limit, 'limit', 6);
-        const limit = limitText === undefined ? 50 : Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > limits.pageSize) {
-          throw new BadRequest(`limit: an integer from 1 to ${limits.pageSize} is expected`);
-        }
-        const page = await images.list(principal, decodeSegment(params.id!), limit, stringParam(q.cursor, 'cursor', 512));
-        return {
-          status: 200,
-          json: page.images.map((image) => imageSerializer.serialize(image)),
-          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
-        };
-      },
-    })
-    .add('GET', '/images/:id', {
-      auth: 'token',
-      async run({ principal, params }) {
-        const { body, albumId } = await imageJson.get(principal, decodeSegment(params.id!));
-        return { status: 200, body, headers: imageAccessHeaders(principal, albumId) };
-      },
-    })
-    .add('POST', '/images/:id/duplicate', {
-      auth: 'token',
-      async run({ principal, params }) {
-        return { status: 200, json: imageSerializer.serialize(await images.duplicate(principal, decodeSegment(params.id!))) };
-      },
-    })
-    .add('GET', '/image_syncs', {
-      auth: 'token',
-      async run({ principal, query }) {
-        const raw = query().ids ?? [];
-        const ids = typeof raw === 'string' ? [raw] : raw;
-        if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new BadRequest('ids: a list of image ids is expected');
-        if (ids.length > limits.syncIds) throw new BadRequest(`ids: at most ${limits.syncIds} ids per request`);
-        return { status: 200, body: await imageJson.syncs(principal, ids as string[]) };
-      },
-    })
-    .add('POST', '/cloudinary', {
+  const routes: AnyRoute[] = apiRoutes(deps);
+  let document: Record<string, unknown> | undefined;
+  let documentText: string | undefined;
+  const openApi = () =>
+    (document ??= openApiDocument(routes, { version: deps.version ?? '0.1.0', serverUrl: new URL(config.basePath || '/', config.publicUrl).toString().replace(/\/$/, '') }));
+  routes.push(
+    defineRoute({
+      method: 'GET',
+      path: '/openapi.json',
+      operationId: 'openApi',
+      summary: 'This document: the OpenAPI 3.1 description of the API',
+      tag: 'Meta',
       auth: 'none',
-      async run({ request, headers, query }) {
-        if (request.rawBody === undefined) throw new BadRequest('notification: the raw request body is required to check its signature');
-        const raw = typeof request.rawBody === 'string' ? Buffer.from(request.rawBody) : request.rawBody;
-        if (raw.byteLength > limits.bodyBytes) throw new PayloadTooLarge('notification body too large');
-        const renewed = await notifications.accept({
-          token: stringParam(query().token, 'token', limits.tokenLength),
-          rawBody: raw,
-          timestamp: headers.get('x-cld-timestamp'),
-          signature: headers.get('x-cld-signature'),
-        });
-        return { status: 201, headers: { 'Content-Type': 'text/html', ...(renewed ? { 'X-token': renewed } : {}) } };
+      responses: { 200: { description: 'The OpenAPI document', schema: z.looseObject({ openapi: z.string(), paths: z.looseObject({}) }) } },
+      async run() {
+        return { status: 200, body: (documentText ??= JSON.stringify(openApi())) };
       },
-    });
+    }),
+  );
+  const router = new Router<AnyRoute>();
+  for (const route of routes) router.add(route.method, route.path, route);
 
   const basePath = config.basePath;
 
-  return async function handle(request: CoreRequest): Promise<CoreResponse> {
+  const handle = async function handle(request: CoreRequest): Promise<CoreResponse> {
     const started = performance.now();
     const headers = headerMap(request.headers);
     const requestId = requestIdFrom(headers.get('x-request-id'));
-    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse =>
-      buildResponse(status, body, requestId, started, extra);
-    const fail = (status: number, code: string, message: string, extra: Record<string, string> = {}): CoreResponse =>
-      errorResponse(status, code, message, requestId, started, extra);
+    let routePattern: string | undefined;
+    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse => {
+      const response = buildResponse(status, body, requestId, started, extra);
+      if (routePattern !== undefined) response.route = routePattern;
+      return response;
+    };
+    const fail = (status: number, code: ErrorCode, message: string, extra: Record<string, string> = {}): CoreResponse => {
+      const response = errorResponse(status, code, message, requestId, started, extra);
+      if (routePattern !== undefined) response.route = routePattern;
+      return response;
+    };
 
     try {
       let path = request.path;
@@ -199,20 +104,27 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       if (match === undefined) return fail(404, 'not_found', 'No such endpoint');
       if (match === 'methodMismatch') return fail(405, 'method_not_allowed', `${method} is not allowed here`);
 
+      const route = match.route;
+      routePattern = route.path;
       let auth: Authenticated | undefined;
-      if (match.route.auth === 'token') {
+      if (route.auth === 'token') {
         const token = tokenFromAuthorization(headers.get('authorization'));
         auth = tokens.seenBefore(token) ?? (await tokens.authenticate(token));
       }
-      let queryCache: Parsed | undefined;
-      let bodyCache: Parsed | undefined;
-      const result = await match.route.run({
+      const params: Record<string, string> = {};
+      for (const name in match.params) params[name] = decodeSegment(match.params[name]!);
+      const query = route.query ? parseQuery(rawQuery, limits) : EMPTY;
+      const body =
+        route.body && route.bodyValidation !== 'describe' ? parseBody(request.rawBody, request.body, headers.get('content-type'), limits) : EMPTY;
+      const result = await route.run({
         request,
         headers,
-        params: match.params,
-        query: () => (queryCache ??= parseQuery(rawQuery, limits)),
-        body: () => (bodyCache ??= parseBody(request.rawBody, request.body, headers.get('content-type'), limits)),
+        params: route.params ? validate(route.params, params, 'path') : params,
+        query: route.query ? validate(route.query, query, 'query') : query,
+        body: route.body && route.bodyValidation !== 'describe' ? validate(route.body, body, 'body') : body,
+        input: { query, body },
         principal: auth?.principal as Principal,
+        auth: auth as Authenticated,
       });
       const extra: Record<string, string> = result.headers ? { ...result.headers } : {};
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
@@ -230,4 +142,5 @@ export function createHandler(deps: HandlerDeps): CoreHandler {
       return fail(500, 'internal_error', 'Internal error');
     }
   };
+  return Object.assign(handle, { routes, openApi });
 }

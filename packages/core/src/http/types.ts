@@ -30,6 +30,8 @@ export interface CoreResponse {
   headers: Record<string, string>;
   /** The serialized body (JSON text), or an empty string. */
   body: string;
+  /** The route pattern that answered (`/albums/:id`), for metrics and logs; absent when no route matched. */
+  route?: string;
 }
 
 export type CoreHandler = (request: CoreRequest) => Promise<CoreResponse>;

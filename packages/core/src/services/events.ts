@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AlbumEvent, Database, Webhook } from '../db/schema.js';
 import type { EventBus, EventName, EventPayloads } from '../events/bus.js';
-import type { Logger } from '../http/handler.js';
+import type { Logger } from '../logger.js';
 import type { JobPort } from '../jobs/port.js';
 import type { EventRepository } from '../repositories/events.js';
 import type { WebhookRepository } from '../repositories/webhooks.js';

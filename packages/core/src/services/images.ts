@@ -8,7 +8,7 @@ import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
-import type { Logger } from '../http/handler.js';
+import type { Logger } from '../logger.js';
 import type { EventService } from './events.js';
 import { isContested, type ImagePageCursor, type ImageRepository, type SyncRow } from '../repositories/images.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
@@ -270,6 +270,11 @@ export class ImageService {
     return image;
   }
 
+  /** An image of the organization, without a rights check: for callers that check their own. */
+  find(organizationId: string, id: string): Promise<Image | undefined> {
+    return this.deps.images.find(organizationId, id);
+  }
+
   /** Reading an image of the token's organization needs `image_list` on its album (or membership). */
   checkRead(principal: Principal, albumId: string): void {
     if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
@@ -279,8 +284,13 @@ export class ImageService {
   async list(principal: Principal, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
     checkAlbumId(albumId);
     if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
+    return this.page(principal.organizationId, albumId, limit, cursor);
+  }
+
+  /** A page of an album's images without a rights check: for callers that checked their own. */
+  async page(organizationId: string, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.deps.images.listAlbum(principal.organizationId, albumId, limit + 1, after);
+    const rows = await this.deps.images.listAlbum(organizationId, albumId, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { images: page, next: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };

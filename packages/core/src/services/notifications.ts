@@ -4,7 +4,7 @@ import type { AlbumkitConfig } from '../config.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
 import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
-import type { Logger } from '../http/handler.js';
+import type { Logger } from '../logger.js';
 import type { NotificationRepository } from '../repositories/notifications.js';
 import type { ImageService, ProcessingResult } from './images.js';
 

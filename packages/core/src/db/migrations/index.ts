@@ -6,6 +6,7 @@ import * as notifications from './0004_notifications.js';
 import * as imageChanges from './0005_image_changes.js';
 import * as imageOrder from './0006_image_order.js';
 import * as uploadOwner from './0007_upload_owner.js';
+import * as integrator from './0008_integrator.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_image_changes': imageChanges,
   '0006_image_order': imageOrder,
   '0007_upload_owner': uploadOwner,
+  '0008_integrator': integrator,
 };
