@@ -1,15 +1,25 @@
-// The smallest embedding: an Express app with albumkit mounted at /api/v1 next to its own routes.
+// The smallest embedding: an Express app with albumkit mounted at /api/v1 next to its own routes,
+// its jobs included (notifications, EXIF/GPS extraction, webhooks): in this process by default,
+// on BullMQ with REDIS_URL.
 // Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL (all configured by you),
-// and HOST (default 127.0.0.1, this machine only; HOST=0.0.0.0 listens on every interface).
+// REDIS_URL (optional), ALBUMKIT_QUEUE_PREFIX (with REDIS_URL), and HOST (default 127.0.0.1, this
+// machine only; HOST=0.0.0.0 listens on every interface).
 // The full demo with embedded defaults and the demo page is start.mjs (`npm start` at the root).
 import { createServer } from 'node:http';
 import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { albumkitExpress, rawBodySaver } from '@albumkit/http-adapter/express';
+import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import express from 'express';
 
-const { config, port } = configFromEnv();
+const { config, port, redisUrl } = configFromEnv();
 const host = process.env.HOST || '127.0.0.1';
-const albumkit = await createAlbumkit(config);
+const prefix = process.env.ALBUMKIT_QUEUE_PREFIX || undefined;
+const albumkit = await createAlbumkit({
+  ...config,
+  jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix }) : (ak) => inProcessJobs(ak),
+});
+// With Redis, a worker runs here too; more can run elsewhere (`npx albumkit-worker`, same settings).
+const worker = redisUrl ? startWorker({ albumkit, redisUrl, prefix }) : undefined;
 
 const app = express();
 // The host's own parsers may come first: `rawBodySaver` keeps the exact bytes for albumkit.
@@ -27,5 +37,10 @@ server.listen(port, host, () => {
   const shown = family === 'IPv6' ? `[${address}]` : address;
   const wildcard = address === '0.0.0.0' || address === '::';
   console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}`);
+  console.log(`jobs: ${redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
 });
-process.on('SIGTERM', () => server.close(() => albumkit.close()));
+// Stop taking requests, let running jobs finish (5 s at most), then close the database.
+process.on('SIGTERM', () => server.close(async () => {
+  await worker?.close(5_000);
+  await albumkit.close();
+}));
