@@ -47,7 +47,7 @@ export const albumSchema = z
     views_count: z.number().int(),
     upload_form: uploadFormSchema.nullable().describe('Null for a token that may not upload into the album'),
     organization_id: z.string(),
-    thumbnails: z.array(z.string()),
+    thumbnails: z.array(z.lazy(() => imageSchema)).describe('The JSON of a few of its images'),
   })
   .meta({ id: 'Album' });
 
@@ -90,7 +90,7 @@ const imageShape = {
   page: z.number().int().nullable(),
   group_id: z.string().nullable(),
   color: z.string().nullable(),
-  size: z.number().nullable(),
+  size: z.union([z.number(), z.string()]).nullable().describe('Bytes of the original, as the upload result gave them'),
   processed: z.boolean(),
   processing_error: z.string().nullable(),
   album_id: z.string(),

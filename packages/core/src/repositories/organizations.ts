@@ -6,8 +6,12 @@ import type { Database, Organization, OrganizationSecret, User } from '../db/sch
 export class OrganizationRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(name: string): Promise<Organization> {
-    return this.db.insertInto('organizations').values({ id: randomUUID(), name }).returningAll().executeTakeFirstOrThrow();
+  async create(name: string, fields: { sfid?: string | null; sandbox?: boolean } = {}): Promise<Organization> {
+    return this.db
+      .insertInto('organizations')
+      .values({ id: randomUUID(), name, sfid: fields.sfid ?? null, sandbox: fields.sandbox ?? false })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   find(id: string): Promise<Organization | undefined> {

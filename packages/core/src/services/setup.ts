@@ -23,8 +23,9 @@ export class SetupService {
     private readonly hooks: { secretRevoked?: (secretId: string) => void; webhooksChanged?: (organizationId: string) => void } = {},
   ) {}
 
-  createOrganization(name: string): Promise<Organization> {
-    return this.organizations.create(name);
+  /** `sfid`: the Salesforce organization id, when the organization syncs with Salesforce. */
+  createOrganization(name: string, fields: { sfid?: string | null; sandbox?: boolean } = {}): Promise<Organization> {
+    return this.organizations.create(name, fields);
   }
 
   async createUser(organizationId: string, fields: { sfid?: string | null; email?: string | null; name?: string | null } = {}): Promise<User> {

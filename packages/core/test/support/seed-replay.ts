@@ -34,7 +34,7 @@ export function resignUploadBody(body: string): string {
 }
 
 /** An image row as a factory would have made the seed's images, from their recorded JSON. */
-function imageRow(json: any, organizationId: string) {
+export function imageRow(json: any, organizationId: string) {
   const [, version, publicId] = /\/v(\d+)\/([^/]+)\.jpg$/.exec(json.original_url)!;
   const j = (v: unknown) => (v === null ? null : JSON.stringify(v));
   return {
