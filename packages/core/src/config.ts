@@ -3,79 +3,93 @@ import { ConfigError } from './errors.js';
 
 /** Where the images live: a Cloudinary account (or the local Cloudinary-compatible server). */
 const cloudinarySchema = z.object({
+  /** The account's cloud name (`CLOUDINARY_URL`'s host). Required. */
   cloudName: z.string().min(1).regex(/^[\w-]+$/, 'letters, digits, "_" and "-" only'),
+  /** API key of the account. Required. */
   apiKey: z.string().min(1),
+  /** API secret: signs upload forms and delivery URLs, verifies notifications. Required. */
   apiSecret: z.string().min(1),
-  /** Base of the upload API (`<uploadPrefix>/v1_1/<cloud>/auto/upload`). */
+  /** Base of the upload API (`<uploadPrefix>/v1_1/<cloud>/auto/upload`). Default `https://api.cloudinary.com`. */
   uploadPrefix: z.string().url().default('https://api.cloudinary.com'),
-  /** Base of delivery URLs (`<deliveryPrefix>/<cloud>/image/authenticated/...`). */
+  /** Base of delivery URLs (`<deliveryPrefix>/<cloud>/image/authenticated/...`). Default `https://res.cloudinary.com`. */
   deliveryPrefix: z.string().url().default('https://res.cloudinary.com'),
 });
 
 const limitsSchema = z
   .object({
-    /** Largest request body accepted, in bytes. */
+    /** Largest request body accepted, in bytes. Default 1 MiB. */
     bodyBytes: z.number().int().positive().default(1024 * 1024),
-    /** Deepest nesting of form keys / JSON objects. */
+    /** Deepest nesting of form keys / JSON objects. Default 12, at most 64. */
     depth: z.number().int().positive().max(64).default(12),
-    /** Longest array, and most keys in one object. */
+    /** Longest array, and most keys in one object. Default 1000. */
     arrayLength: z.number().int().positive().default(1000),
-    /** Most form parameters in one body. */
+    /** Most form parameters in one body. Default 10,000. */
     parameters: z.number().int().positive().default(10000),
-    /** Most ids in one `image_syncs` request. */
+    /** Most ids in one `image_syncs` request. Default 500. */
     syncIds: z.number().int().positive().default(500),
-    /** Largest page of `GET /albums/:id/images`. */
+    /** Largest page of `GET /albums/:id/images`. Default 100. */
     pageSize: z.number().int().positive().default(100),
-    /** Longest token accepted, in characters. */
+    /** Longest token accepted, in characters. Default 8192. */
     tokenLength: z.number().int().positive().default(8192),
   })
   .prefault({});
 
 export const configSchema = z.object({
-  /** Key of the tokens the server issues (HS256). */
+  /** Key of the tokens the server issues (HS256), at least 16 characters (`ALBUMKIT_SECRET`). Required. */
   secret: z.string().min(16, 'must be at least 16 characters'),
-  /** PostgreSQL connection string; absent: embedded PGlite in `dataDir`. */
+  /** PostgreSQL connection string (`DATABASE_URL`); absent: embedded PGlite in `dataDir`. */
   databaseUrl: z.string().min(1).optional(),
   /**
+   * How long start-up waits for a PostgreSQL that refuses connections (reported once, retried
+   * with backoff), in seconds. Absent: without end; 0: fail at once.
+   */
+  databaseWaitSeconds: z.number().nonnegative().optional(),
+  /** Longest a readiness check (`/readyz`) may take before it counts as failed, in milliseconds. Default 2000. */
+  readinessTimeoutMs: z.number().int().positive().default(2000),
+  /**
    * Hot statements as named prepared statements on PostgreSQL. Turn off behind a pooler in
-   * transaction mode that does not support them (PgBouncer before 1.21).
+   * transaction mode that does not support them (PgBouncer before 1.21). Default true.
    */
   preparedStatements: z.boolean().default(true),
-  /** Folder of the embedded database (PGlite) when there is no `databaseUrl`; absent: in memory. */
+  /** Folder of the embedded database (PGlite) when there is no `databaseUrl` (`ALBUMKIT_DATA_DIR`); absent: in memory. */
   dataDir: z.string().min(1).optional(),
+  /** Where the images live (`CLOUDINARY_URL`). Required. */
   cloudinary: cloudinarySchema,
-  /** Public base URL of the mounted API (e.g. `https://app.example.com/api/v1`): base of `notification_url`. */
+  /** Public base URL of the mounted API (e.g. `https://app.example.com/api/v1`): base of `notification_url` (`ALBUMKIT_PUBLIC_URL`). Required. */
   publicUrl: z.string().url(),
-  /** Mount prefix that the handler strips from incoming paths. */
+  /** Mount prefix that the handler strips from incoming paths. Default `/api/v1`. */
   basePath: z.string().regex(/^(\/[\w.-]+)*$/).default('/api/v1'),
-  /** Prefix of thumbnail URLs while an image is not processed yet. */
+  /** Prefix of thumbnail URLs while an image is not processed yet. Default `/assets/blank.jpg#`. */
   placeholderPrefix: z.string().default('/assets/blank.jpg#'),
   /** Image proxy used for `external_urls.mini/large/full`. */
   proxy: z
     .object({
+      /** Base URL of the proxy. Default `https://sharinpix-proxy-dev.herokuapp.com`. */
       url: z.string().url().default('https://sharinpix-proxy-dev.herokuapp.com'),
-      /** Key of the short `s` signature; absent: derived from `secret`. */
+      /** Key of the short `s` signature, at least 16 characters; absent: derived from `secret`. */
       secret: z.string().min(16).optional(),
     })
     .prefault({}),
-  /** Lifetime of an upload form (and of its `timestamp`), in seconds. */
+  /** Lifetime of an upload form (and of its `timestamp`), in seconds. Default 7 days. */
   uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
   /**
    * How long a notification token outlives its upload form: Cloudinary accepts a signed upload
    * up to an hour after its timestamp, then notifies (and retries a notification that fails).
+   * In seconds; default 6 hours.
    */
   notificationTokenGraceSeconds: z.number().int().positive().default(6 * 3600),
   /**
    * Longest life of a token renewed through `X-token`, counted from its first issue (which the
-   * renewed tokens carry as `first_iat`); absent: renewed without end, as the API always has.
+   * renewed tokens carry as `first_iat`), in seconds; absent: renewed without end, as the API always has.
    */
   tokenRenewalMaxSeconds: z.number().int().positive().optional(),
-  /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. */
+  /** Accepted age of a Cloudinary notification (`X-Cld-Timestamp`), in seconds. Default 2 hours. */
   notificationMaxAgeSeconds: z.number().int().positive().default(2 * 3600),
-  /** Time a webhook receiver has to answer, in milliseconds. */
+  /** Time a webhook receiver has to answer, in milliseconds. Default 10,000. */
   webhookTimeoutMs: z.number().int().positive().default(10_000),
-  /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. */
+  /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. Default true. */
   verifyUploadSignatures: z.boolean().default(true),
+  /** Size and count caps of requests (each field has its default). */
   limits: limitsSchema,
   /**
    * JSON of recently read images (`GET /images/:id`), kept true by the database's change
@@ -83,9 +97,11 @@ export const configSchema = z.object({
    */
   imageCache: z
     .object({
+      /** Most images kept. Default 10,000; 0 turns the cache off. */
       maxEntries: z.number().int().nonnegative().default(10_000),
+      /** Most bytes of JSON kept. Default 64 MiB. */
       maxBytes: z.number().int().nonnegative().default(64 * 1024 * 1024),
-      /** Longest an entry is served, a bound on staleness should an announcement ever go missing. */
+      /** Longest an entry is served, in seconds, a bound on staleness should an announcement ever go missing. Default 300. */
       ttlSeconds: z.number().positive().default(300),
     })
     .prefault({}),

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { PoolClient } from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { backoffDelay, DATABASE_HINT, describeFailure, isConnectionError } from '../ops/dependencies.js';
+import type { Health } from '../ops/health.js';
 import { listenPostgres, type ChannelListener, type Unlisten } from './listen.js';
 import type { Database } from './schema.js';
 
@@ -115,4 +118,44 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
       return unlisten;
     },
   };
+}
+
+export interface WaitOptions {
+  /** Where an outage is reported (once) and its end. */
+  health?: Health;
+  /** Give up after this many seconds; absent: wait without end. */
+  waitSeconds?: number;
+}
+
+/**
+ * Waits until PostgreSQL answers: a server that refuses connections (not started yet, restarting)
+ * is reported once and retried with backoff; what retrying cannot fix (authentication, a missing
+ * database) fails at once, naming `DATABASE_URL`. PGlite is always there.
+ */
+export async function waitForDatabase(database: DatabaseHandle, options: WaitOptions = {}): Promise<void> {
+  if (database.dialect !== 'postgres') return;
+  const deadline = options.waitSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.waitSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`select 1`.execute(database.db);
+      options.health?.reportUp('database');
+      return;
+    } catch (error) {
+      if (!isConnectionError(error)) throw connectionRefusal(error);
+      if (Date.now() >= deadline) {
+        throw new Error(`PostgreSQL unreachable (${describeFailure(error)}): ${DATABASE_HINT}`, { cause: error });
+      }
+      options.health?.reportDown('database', error, DATABASE_HINT);
+      await sleep(Math.min(backoffDelay(attempt, 250, 10_000), Math.max(0, deadline - Date.now())));
+    }
+  }
+}
+
+/** A connection PostgreSQL turned down for good (password, unknown database or role): the message names the setting. */
+export function connectionRefusal(error: unknown): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(28|3D)/.test(code)) {
+    return new Error(`PostgreSQL refused the connection: ${describeFailure(error)} (${code}): check DATABASE_URL (the databaseUrl option)`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
