@@ -2,10 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type AdapterOptions, type AlbumkitSource, resolveSettings } from './shared/options.js';
 import { nodeBody, writeNodeResponse, type HostRequest } from './shared/node.js';
 import { createPipeline } from './shared/pipeline.js';
+import { createOps, type OpsOptions, type OpsSource } from './shared/ops.js';
 
 export type { AdapterOptions, AdapterLogger, AlbumkitSource } from './shared/options.js';
 export type { CorsOptions } from './shared/cors.js';
 export { rawBodySaver } from './shared/raw-body-saver.js';
+export { OPS_PATHS, type OpsOptions, type OpsSource } from './shared/ops.js';
+export type { MetricsOptions } from './shared/metrics.js';
 
 /**
  * albumkit as Express middleware: `app.use('/api/v1', albumkitExpress(albumkit))`. Every request
@@ -31,5 +34,21 @@ export function albumkitExpress(source: AlbumkitSource, options: AdapterOptions 
         if (!res.headersSent) res.destroy();
       },
     );
+  };
+}
+
+/**
+ * The operations routes as Express middleware, outside the API mount: `app.use(albumkitOpsExpress(albumkit))`
+ * serves `GET /healthz`, `/readyz` and `/metrics` (relative to where it is mounted) and passes every other request on.
+ */
+export function albumkitOpsExpress(albumkit: OpsSource, options: OpsOptions = {}): RequestHandler {
+  const ops = createOps(albumkit, options);
+  return function albumkitOps(req: Request, res: Response, next: NextFunction): void {
+    const answer = ops(req.method, req.url || '/');
+    if (!answer) return next();
+    answer.then((response) => {
+      if (!res.headersSent) res.removeHeader('X-Powered-By');
+      writeNodeResponse(res, response);
+    }, next);
   };
 }

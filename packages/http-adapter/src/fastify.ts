@@ -3,9 +3,12 @@ import { AdapterHttpError, errorResponse, payloadTooLarge } from './shared/error
 import { addCorsHeaders } from './shared/cors.js';
 import { type AdapterOptions, type AlbumkitSource, resolveSettings, stripPrefix } from './shared/options.js';
 import { createPipeline, type AdapterResponse } from './shared/pipeline.js';
+import { createOps, OPS_PATHS, type OpsOptions, type OpsSource } from './shared/ops.js';
 
 export type { AdapterOptions, AdapterLogger, AlbumkitSource } from './shared/options.js';
 export type { CorsOptions } from './shared/cors.js';
+export { OPS_PATHS, type OpsOptions, type OpsSource } from './shared/ops.js';
+export type { MetricsOptions } from './shared/metrics.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -75,5 +78,19 @@ export function albumkitFastify(source: AlbumkitSource, options: AdapterOptions 
 
     instance.route({ method: METHODS, url: '/', handler });
     instance.route({ method: METHODS, url: '/*', handler });
+  };
+}
+
+/**
+ * The operations routes as a Fastify plugin, outside the API prefix: `app.register(albumkitOpsFastify(albumkit))`
+ * serves `GET /healthz`, `/readyz` and `/metrics` (HEAD too), under the prefix it is registered with.
+ */
+export function albumkitOpsFastify(albumkit: OpsSource, options: OpsOptions = {}): FastifyPluginAsync {
+  const ops = createOps(albumkit, options);
+  return async function albumkitOpsPlugin(instance: FastifyInstance): Promise<void> {
+    const paths = options.metrics === false ? [OPS_PATHS.live, OPS_PATHS.ready] : Object.values(OPS_PATHS);
+    for (const path of paths) {
+      instance.get(path, async (request, reply) => send(reply, await ops(request.method, path)!));
+    }
   };
 }

@@ -1,9 +1,12 @@
 import { checkDeclaredBody, readWebStream } from './shared/body.js';
 import { type AdapterOptions, type AlbumkitSource, normalizePrefix, resolveSettings, stripPrefix } from './shared/options.js';
 import { createPipeline } from './shared/pipeline.js';
+import { createOps, type OpsOptions, type OpsSource } from './shared/ops.js';
 
 export type { AdapterOptions, AdapterLogger, AlbumkitSource } from './shared/options.js';
 export type { CorsOptions } from './shared/cors.js';
+export { OPS_PATHS, type OpsOptions, type OpsSource } from './shared/ops.js';
+export type { MetricsOptions } from './shared/metrics.js';
 
 export interface FetchAdapterOptions extends AdapterOptions {
   /** Mount prefix stripped from the URL's path (`/api/v1`). Default: none (the core strips its `basePath`). */
@@ -57,5 +60,26 @@ export function albumkitFetch(source: AlbumkitSource, options: FetchAdapterOptio
     if (!response) return new Response(null, { status: 499 });
     // The plain headers object is filled into the Response once (a Headers copy first would validate every header twice).
     return new Response(NULL_BODY.has(response.status) || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
+  };
+}
+
+export interface FetchOpsOptions extends OpsOptions {
+  /** Mount prefix stripped from the URL's path (`/ops` gives `/ops/healthz`…). Default: none. */
+  prefix?: string;
+}
+
+/**
+ * The operations routes as a fetch handler, outside the API: `GET /healthz`, `/readyz` and
+ * `/metrics`; any other path gets a JSON 404 (route only `OPS_PATHS` to it).
+ */
+export function albumkitOpsFetch(albumkit: OpsSource, options: FetchOpsOptions = {}): FetchHandler {
+  const ops = createOps(albumkit, options);
+  const prefix = normalizePrefix(options.prefix);
+  return async function albumkitOpsHandler(request: Request): Promise<Response> {
+    const path = stripPrefix(pathAndQuery(request.url), prefix);
+    const answer = path === undefined ? undefined : ops(request.method, path);
+    if (!answer) return Response.json({ error: 'not found' }, { status: 404 });
+    const response = await answer;
+    return new Response(response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
   };
 }

@@ -3,9 +3,12 @@ import { bodyFromHost, checkDeclaredBody, hasNoBody, isConsumed, readNodeStream 
 import { type AdapterOptions, type AlbumkitSource, normalizePrefix, resolveSettings, stripPrefix } from './shared/options.js';
 import { closeAfterResponse } from './shared/node.js';
 import { createPipeline } from './shared/pipeline.js';
+import { createOps, type OpsOptions, type OpsSource } from './shared/ops.js';
 
 export type { AdapterOptions, AdapterLogger, AlbumkitSource } from './shared/options.js';
 export type { CorsOptions } from './shared/cors.js';
+export { OPS_PATHS, type OpsOptions, type OpsSource } from './shared/ops.js';
+export type { MetricsOptions } from './shared/metrics.js';
 
 export interface KoaAdapterOptions extends AdapterOptions {
   /** Paths albumkit answers; others go to `next()`. Default: albumkit's `basePath` (`/api/v1`). */
@@ -48,6 +51,29 @@ export function albumkitKoa(source: AlbumkitSource, options: KoaAdapterOptions =
     ctx.status = response.status;
     ctx.set(response.headers);
     if (response.close) closeAfterResponse(ctx.req, ctx.res);
+    ctx.body = response.body;
+  };
+}
+
+export interface KoaOpsOptions extends OpsOptions {
+  /** Where the operations routes live (`/ops` gives `/ops/healthz`…). Default: the root. */
+  prefix?: string;
+}
+
+/**
+ * The operations routes as Koa middleware, outside the API prefix: `app.use(albumkitOpsKoa(albumkit))`
+ * serves `GET /healthz`, `/readyz` and `/metrics` and calls `next()` for every other request.
+ */
+export function albumkitOpsKoa(albumkit: OpsSource, options: KoaOpsOptions = {}): Middleware {
+  const ops = createOps(albumkit, options);
+  const prefix = normalizePrefix(options.prefix);
+  return async function albumkitOps(ctx: Context, next: Next): Promise<void> {
+    const path = stripPrefix(ctx.path, prefix);
+    const answer = path === undefined ? undefined : ops(ctx.method, path);
+    if (!answer) return next();
+    const response = await answer;
+    ctx.status = response.status;
+    ctx.set(response.headers);
     ctx.body = response.body;
   };
 }

@@ -1,13 +1,33 @@
-import { JOB_NAMES, jobId, type JobName, type JobPayloads, type JobPort } from '@albumkit/core';
+import {
+  describeFailure,
+  Health,
+  JOB_NAMES,
+  jobId,
+  REDIS_HINT,
+  type JobName,
+  type JobPayloads,
+  type JobPort,
+  type Logger,
+  type OpsAware,
+  type OpsContext,
+  type QueueDepth,
+} from '@albumkit/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEFAULT_RETRY, jobOptions, queueName, type RetryPolicy } from './queues.js';
+import { DEFAULT_RETRY, jobOptions, queueName, redisRetryStrategy, type RetryPolicy } from './queues.js';
 
 export interface BullMqJobsOptions {
   redisUrl: string;
   /** Queue name prefix (default `albumkit`). */
   prefix?: string;
   retry?: Partial<Record<JobName, RetryPolicy>>;
+  /**
+   * Readiness fails when a queue's oldest waiting job (first attempt) has waited longer than this,
+   * in milliseconds (default 300,000: five minutes); 0 turns the check off.
+   */
+  maxQueueLagMs?: number;
+  /** Where a Redis outage is reported (once) until albumkit attaches its own logger (default: console). */
+  logger?: Logger;
 }
 
 export interface QueueCounts {
@@ -20,17 +40,35 @@ export interface QueueCounts {
 
 /**
  * The producer side: the API enqueues here and answers at once. The connection does not queue
- * commands while Redis is away, so a request fails fast (503) instead of hanging.
+ * commands while Redis is away, so a request fails fast (503) instead of hanging; it reconnects
+ * with backoff, and the outage is logged once (attached to albumkit: through albumkit's logger,
+ * with readiness checks for Redis and queue lag, and queue depths for the metrics).
  */
-export class BullMqJobs implements JobPort {
+export class BullMqJobs implements JobPort, OpsAware {
   readonly connection: Redis;
   private readonly queues: Record<JobName, Queue>;
   private readonly retry: Record<JobName, RetryPolicy>;
+  private readonly maxQueueLagMs: number;
+  private health: Health;
+  private lastError: unknown;
+  private readonly detach: (() => void)[] = [];
 
   constructor(options: BullMqJobsOptions) {
+    this.health = new Health({ logger: options.logger ?? { error: console.error, warn: console.warn } });
+    this.maxQueueLagMs = options.maxQueueLagMs ?? 300_000;
     // Auto-pipelining: the jobs enqueued in one turn of the event loop go to Redis in one write.
-    this.connection = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
-    this.connection.on('error', () => {}); // reported by the failing commands; reconnects by itself
+    this.connection = new Redis(options.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+      retryStrategy: redisRetryStrategy,
+    });
+    // Every reconnection attempt fails with an error event: one log line per outage, not one per attempt.
+    this.connection.on('error', (error) => {
+      this.lastError = error;
+      this.health.reportDown('redis', error, REDIS_HINT);
+    });
+    this.connection.on('ready', () => this.health.reportUp('redis'));
     const prefix = options.prefix ?? 'albumkit';
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.queues = Object.fromEntries(
@@ -45,6 +83,62 @@ export class BullMqJobs implements JobPort {
 
   async enqueue<K extends JobName>(name: K, data: JobPayloads[K]): Promise<void> {
     await this.queues[name].add(name, data, jobOptions(this.retry[name], jobId(name, data)));
+  }
+
+  attachOps({ health, telemetry }: OpsContext): void {
+    this.health = health;
+    this.detach.push(
+      health.addCheck('redis', () => this.checkRedis()),
+      telemetry.addQueueDepth(() => this.depths()),
+    );
+    if (this.maxQueueLagMs > 0) this.detach.push(health.addCheck('queue_lag', () => this.checkQueueLag()));
+  }
+
+  /** Readiness: Redis answers a PING. */
+  async checkRedis(): Promise<void> {
+    try {
+      await this.connection.ping();
+    } catch (error) {
+      const reason = this.connection.status === 'ready' ? describeFailure(error) : describeFailure(this.lastError ?? error);
+      throw new Error(`Redis unreachable (${reason}): ${REDIS_HINT}`);
+    }
+  }
+
+  /**
+   * How long the oldest waiting job of each queue has waited, in milliseconds (first attempts
+   * only: a retry waits its backoff on purpose).
+   */
+  async queueLags(): Promise<Record<JobName, number>> {
+    const now = Date.now();
+    const entries = await Promise.all(
+      JOB_NAMES.map(async (name) => {
+        const oldest = await this.queues[name].getJobs(['wait'], 0, 19, true);
+        const first = oldest.find((job) => job && job.attemptsMade === 0);
+        return [name, first ? Math.max(0, now - first.timestamp - (first.opts.delay ?? 0)) : 0];
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** Readiness: no queue's oldest waiting job is older than `maxQueueLagMs`. */
+  async checkQueueLag(): Promise<void> {
+    const lags = await this.queueLags();
+    const late = JOB_NAMES.filter((name) => lags[name] > this.maxQueueLagMs);
+    if (late.length > 0) {
+      const list = late.map((name) => `${this.queues[name].name} ${Math.round(lags[name] / 1000)} s`).join(', ');
+      throw new Error(`jobs waiting longer than ${Math.round(this.maxQueueLagMs / 1000)} s (${list}): are workers running (npx albumkit-worker)?`);
+    }
+  }
+
+  /** Waiting/active/delayed/failed per queue name, for the metrics (read at scrape time). */
+  async depths(): Promise<Record<string, QueueDepth>> {
+    const counts = await this.counts();
+    return Object.fromEntries(
+      JOB_NAMES.map((name) => {
+        const { waiting, active, delayed, failed } = counts[name];
+        return [this.queues[name].name, { waiting, active, delayed, failed }];
+      }),
+    );
   }
 
   /** Job counts per queue, for health checks and dashboards. */
@@ -63,6 +157,7 @@ export class BullMqJobs implements JobPort {
   }
 
   async close(): Promise<void> {
+    for (const remove of this.detach.splice(0)) remove();
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
     this.connection.disconnect();
   }

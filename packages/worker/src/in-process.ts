@@ -1,4 +1,4 @@
-import { InProcessJobs, type Albumkit, type InProcessJobsOptions } from '@albumkit/core';
+import { InProcessJobs, observedProcessors, type Albumkit, type InProcessJobsOptions } from '@albumkit/core';
 import { createProcessors, type ProcessorOptions } from './processors.js';
 
 /**
@@ -6,5 +6,6 @@ import { createProcessors, type ProcessorOptions } from './processors.js';
  * Pass as `createAlbumkit({ ..., jobs: (albumkit) => inProcessJobs(albumkit) })`.
  */
 export function inProcessJobs(albumkit: Albumkit, options: ProcessorOptions & InProcessJobsOptions = {}): InProcessJobs {
-  return new InProcessJobs(createProcessors(albumkit, options), options);
+  // Each run is measured (`albumkit.telemetry`, queue label: the job name).
+  return new InProcessJobs(observedProcessors(createProcessors(albumkit, options), albumkit.telemetry), options);
 }

@@ -1,4 +1,4 @@
-import type { JobName } from '@albumkit/core';
+import { backoffDelay, type JobName } from '@albumkit/core';
 import type { JobsOptions } from 'bullmq';
 
 /** One BullMQ queue per job name, so that each has its own concurrency and counts. */
@@ -28,4 +28,9 @@ export function jobOptions(policy: RetryPolicy, jobId: string): JobsOptions {
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
+}
+
+/** Reconnection delays of albumkit's Redis connections: doubling from 100 ms to 5 s, with jitter (never giving up). */
+export function redisRetryStrategy(attempt: number): number {
+  return backoffDelay(attempt, 100, 5000);
 }

@@ -1,8 +1,20 @@
-import { isUnrecoverable, JOB_NAMES, type Albumkit, type JobName, type Logger, type Processors } from '@albumkit/core';
+import {
+  DATABASE_HINT,
+  describeFailure,
+  isConnectionError,
+  isUnrecoverable,
+  JOB_NAMES,
+  observedProcessors,
+  REDIS_HINT,
+  type Albumkit,
+  type JobName,
+  type Logger,
+  type Processors,
+} from '@albumkit/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createProcessors, type ProcessorOptions } from './processors.js';
-import { queueName } from './queues.js';
+import { queueName, redisRetryStrategy } from './queues.js';
 
 export interface WorkerOptions extends ProcessorOptions {
   albumkit: Albumkit;
@@ -30,14 +42,29 @@ export interface RunningWorker {
 
 const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10 };
 
-/** Starts one BullMQ worker per queue, running albumkit's processors. */
+/**
+ * Starts one BullMQ worker per queue, running albumkit's processors. Each run is measured
+ * (`albumkit.telemetry`); a Redis or PostgreSQL outage is reported once through albumkit's
+ * health (`albumkit.health.reportDown`) while the connections retry with backoff.
+ */
 export function startWorker(options: WorkerOptions): RunningWorker {
   const { albumkit } = options;
+  const { health } = albumkit;
   const logger = options.logger ?? { error: console.error, warn: console.warn };
-  const processors = { ...createProcessors(albumkit, options), ...options.processors } as Processors;
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => {});
   const prefix = options.prefix ?? 'albumkit';
+  const processors = observedProcessors({ ...createProcessors(albumkit, options), ...options.processors } as Processors, albumkit.telemetry, (name) =>
+    queueName(prefix, name),
+  );
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, retryStrategy: redisRetryStrategy });
+  let lastError: unknown;
+  // Each reconnection attempt (of this connection and of the workers' blocking ones) fails with
+  // an error event: one log line per outage.
+  const redisDown = (error: unknown) => {
+    lastError = error;
+    health.reportDown('redis', error, REDIS_HINT);
+  };
+  connection.on('error', redisDown);
+  connection.on('ready', () => health.reportUp('redis'));
 
   const workers = Object.fromEntries(
     JOB_NAMES.map((name) => {
@@ -65,7 +92,10 @@ export function startWorker(options: WorkerOptions): RunningWorker {
           logger.error({ err: error, job: name, id: job.id }, 'job failed for good');
         }
       });
-      worker.on('error', (error) => logger.warn({ err: error, queue: name }, 'worker error'));
+      worker.on('error', (error) => {
+        if (isConnectionError(error)) redisDown(error);
+        else logger.warn({ err: error, queue: name }, 'worker error');
+      });
       return [name, worker];
     }),
   ) as Record<JobName, Worker>;
@@ -80,19 +110,28 @@ export function startWorker(options: WorkerOptions): RunningWorker {
           for (const image of await albumkit.images.unprocessed(before, 500)) {
             await albumkit.images.enqueueProcessing(image);
           }
+          health.reportUp('database');
         } catch (error) {
-          logger.warn({ err: error }, 'sweep of unprocessed images failed');
+          // The next sweep tries again; an unreachable dependency is reported once, not every sweep.
+          // (While Redis is reported down, that is the cause; otherwise it is PostgreSQL.)
+          if (!isConnectionError(error)) logger.warn({ err: error }, 'sweep of unprocessed images failed');
+          else if (!health.isDown('redis')) health.reportDown('database', error, DATABASE_HINT);
         }
       }, Math.max(50, Math.min(sweepAfter, 60_000)))
     : undefined;
   sweep?.unref();
 
   let running = true;
+  const removeCheck = health.addCheck('worker', () => {
+    if (!running) throw new Error('worker closed');
+    if (connection.status !== 'ready') throw new Error(`worker's Redis connection ${connection.status} (${describeFailure(lastError ?? 'not connected yet')}): ${REDIS_HINT}`);
+  });
   return {
     workers,
     isRunning: () => running && Object.values(workers).every((w) => w.isRunning()),
     async close(timeoutMs = 30_000) {
       running = false;
+      removeCheck();
       if (sweep) clearInterval(sweep);
       const graceful = Promise.all(Object.values(workers).map((w) => w.close()));
       const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());

@@ -1,4 +1,4 @@
-import type { CoreHandler } from '@albumkit/core';
+import type { CoreHandler, RequestObservation } from '@albumkit/core';
 import type { CorsOptions } from './cors.js';
 
 /** Where adapter-level failures go (pino, console, or anything with `error`). */
@@ -16,8 +16,15 @@ export interface AdapterOptions {
   logger?: AdapterLogger;
 }
 
+/** Where answered requests are reported (an albumkit instance's `telemetry`), for the metrics. */
+export interface RequestTelemetry {
+  request(observation: RequestObservation): void;
+}
+
 /** An albumkit instance (anything with `handle`) or the bare core handler. */
-export type AlbumkitSource = CoreHandler | { handle: CoreHandler; config?: { basePath?: string; limits?: { bodyBytes?: number } } };
+export type AlbumkitSource =
+  | CoreHandler
+  | { handle: CoreHandler; config?: { basePath?: string; limits?: { bodyBytes?: number } }; telemetry?: RequestTelemetry };
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -33,6 +40,8 @@ export interface Settings {
   logger: AdapterLogger;
   /** albumkit's own mount prefix (`config.basePath`), when the source is an albumkit instance. */
   basePath: string | undefined;
+  /** Where each answered request is reported (the instance's telemetry), if anywhere. */
+  telemetry: RequestTelemetry | undefined;
 }
 
 export function resolveSettings(source: AlbumkitSource, options: AdapterOptions = {}): Settings {
@@ -43,7 +52,8 @@ export function resolveSettings(source: AlbumkitSource, options: AdapterOptions 
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0) throw new TypeError('albumkit adapter: bodyLimit must be a non-negative integer');
   // Bind when given an albumkit object so `this` never matters.
   const bound: CoreHandler = typeof source === 'function' ? source : (request) => handler.call(source, request);
-  return { handler: bound, bodyLimit, cors: options.cors, logger: options.logger ?? consoleLogger, basePath: config?.basePath };
+  const telemetry = typeof source === 'function' ? undefined : source.telemetry;
+  return { handler: bound, bodyLimit, cors: options.cors, logger: options.logger ?? consoleLogger, basePath: config?.basePath, telemetry };
 }
 
 /** Normalizes a mount prefix: `''` or `/a/b` (leading slash, no trailing slash). */

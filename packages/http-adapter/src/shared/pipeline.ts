@@ -25,6 +25,26 @@ export interface AdapterResponse extends CoreResponse {
  * Never throws: adapter failures become a logged 500 with a request id.
  */
 export function createPipeline(settings: Settings): (request: AdapterRequest) => Promise<AdapterResponse | undefined> {
+  const { telemetry } = settings;
+  const answer = answerWith(settings);
+  if (!telemetry) return answer;
+  // Every answer is counted by route pattern (`unmatched` when no route answered: 404s, preflights, adapter errors).
+  return async function measured(request) {
+    const started = performance.now();
+    const response = await answer(request);
+    if (response) {
+      telemetry.request({
+        method: request.method.toUpperCase(),
+        route: response.route ?? 'unmatched',
+        status: response.status,
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+    return response;
+  };
+}
+
+function answerWith(settings: Settings): (request: AdapterRequest) => Promise<AdapterResponse | undefined> {
   const { handler, cors, logger, bodyLimit } = settings;
 
   return async function run(request) {
