@@ -14,7 +14,8 @@
 //   ALBUMKIT_QUEUE_PREFIX  with REDIS_URL, prefix of the BullMQ queue names (default albumkit), as for albumkit-worker
 //   ALBUMKIT_WORKERS     `external`: with REDIS_URL, do not run a worker here (start `npx albumkit-worker`)
 import { createServer } from 'node:http';
-import { isAbsolute, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { AccessDenied, can, configFromEnv, createAlbumkit, tokenFromAuthorization } from '@albumkit/core';
 import { albumkitExpress } from '@albumkit/http-adapter/express';
 import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
@@ -111,6 +112,14 @@ async function main() {
     next();
   });
   app.get('/demo/events', demoEvents(albumkit));
+  // The API reference: Swagger UI (from its npm package, served here) over /api/v1/openapi.json.
+  const reference = referencePolicy();
+  app.use('/reference', (_req, res, next) => {
+    res.set('Content-Security-Policy', reference);
+    next();
+  });
+  app.use('/reference/assets', express.static(dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json')), { index: false }));
+  app.get('/reference', (_req, res) => res.sendFile(join(import.meta.dirname, 'public', 'reference.html')));
   app.use(express.static(join(import.meta.dirname, 'public')));
 
   // Time limits, so that a client sending its request byte by byte (slowloris) cannot hold a
@@ -218,6 +227,25 @@ function contentSecurityPolicy(cloudinary) {
     "style-src 'self'",
     `img-src 'self' blob: data: ${delivery}`,
     `connect-src 'self' ${upload}`,
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'self'",
+  ].join('; ');
+}
+
+/**
+ * The reference page's policy: Swagger UI's script and styles from this server only; it sets
+ * inline style attributes and draws icons from data: URLs, so those are allowed here (and only
+ * here); its requests go to this API.
+ */
+function referencePolicy() {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
     "object-src 'none'",

@@ -197,6 +197,37 @@ describe('npm start: the demo app in a browser', () => {
     await viewer.getByRole('button', { name: 'Close' }).click();
   }, 120_000);
 
+  it('links to the API reference, rendered from the OpenAPI document, whose calls work with the demo token', async () => {
+    const violations: string[] = [];
+    const onConsole = (message: { type(): string; text(): string }) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    };
+    page.on('console', onConsole);
+    await page.goto(new URL('/', openUrl).toString());
+    await page.getByRole('link', { name: 'API reference' }).click();
+    await page.waitForURL(/\/reference$/);
+    const document = await page.evaluate(() => fetch('/api/v1/openapi.json').then((r) => r.json()));
+    const operations = Object.values(document.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
+    expect(operations).toBeGreaterThan(10);
+    await expect.poll(() => page.locator('.opblock').count(), { timeout: 30_000 }).toBe(operations);
+    expect(await page.locator('.opblock-summary-path[data-path="/albums/{id}/images"]').count()).toBe(2);
+
+    // Try it out: GET /organization, with the token the demo signed in with.
+    const operation = page.locator('#operations-Integrator-getOrganization');
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const live = operation.locator('.live-responses-table .response .response-col_status');
+    await expect.poll(() => live.first().textContent(), { timeout: 15_000 }).toContain('200');
+    expect(await operation.locator('.live-responses-table .microlight').first().textContent()).toContain('"sandbox": false');
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-reference.png') });
+    page.off('console', onConsole);
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.getByRole('link', { name: '← albumkit demo' }).click();
+    await page.locator('#workspace').waitFor();
+  }, 60_000);
+
   it('an invalid token is told in plain words', async () => {
     await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('albumkit-demo.token', 'not-a-token'));
     await page.reload();
