@@ -10,6 +10,7 @@ import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { albumkitExpress, rawBodySaver } from '@albumkit/http-adapter/express';
 import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import express from 'express';
+import { mountOperations } from './operations.mjs';
 
 const { config, port, redisUrl } = configFromEnv();
 const host = process.env.HOST || '127.0.0.1';
@@ -26,6 +27,8 @@ const app = express();
 app.use(express.json({ verify: rawBodySaver }));
 app.get('/', (_req, res) => res.json({ hello: 'host app' }));
 app.use('/api/v1', albumkitExpress(albumkit, { cors: { origins: ['http://localhost:5173'] } }));
+// Operations, outside /api/v1: /healthz, /readyz; /metrics and /admin/queues (bull-board) behind ALBUMKIT_OPS_TOKEN.
+mountOperations(app, albumkit);
 
 // Time limits, so that a client sending its request byte by byte (slowloris) cannot hold a
 // connection: 10 s for the headers, 30 s for the whole request, 5 s idle between keep-alive
@@ -36,8 +39,8 @@ server.listen(port, host, () => {
   const { address, family, port: bound } = server.address();
   const shown = family === 'IPv6' ? `[${address}]` : address;
   const wildcard = address === '0.0.0.0' || address === '::';
-  console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}`);
-  console.log(`jobs: ${redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
+  const jobs = redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process';
+  console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}\njobs: ${jobs}`);
 });
 // Stop taking requests, let running jobs finish (5 s at most), then close the database.
 process.on('SIGTERM', () => server.close(async () => {

@@ -39,6 +39,6 @@ app.addHook('onClose', async () => {
   await albumkit.close();
 });
 
-await app.listen({ port, host }); // logs "Server listening at http://<address>:<port>"
 app.log.info(`jobs: ${redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
+await app.listen({ port, host }); // logs "Server listening at http://<address>:<port>"
 process.on('SIGTERM', () => app.close());

@@ -40,8 +40,8 @@ server.listen(port, host, () => {
   const { address, family, port: bound } = server.address();
   const shown = family === 'IPv6' ? `[${address}]` : address;
   const wildcard = address === '0.0.0.0' || address === '::';
-  console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}`);
-  console.log(`jobs: ${redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
+  const jobs = redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process';
+  console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}\njobs: ${jobs}`);
 });
 // Stop taking requests, let running jobs finish (5 s at most), then close the database.
 process.on('SIGTERM', () => server.close(async () => {

@@ -10,17 +10,21 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_URL, databaseUrl } from '../../packages/core/test/support/postgres.js';
+import { startLocalCloudinary, type LocalCloudinary } from '../../packages/testing/src/index.js';
 import { REDIS_URL } from '../../packages/worker/test/support/redis.js';
+import { expectPhotoFacts, uploadToProcessed, userToken, type ImageJson } from './support/host-upload.js';
 
 /**
  * The example hosts as people run them, each a child process on the built packages:
- * `examples/{express,koa,fastify}/server.mjs` and the demo, `examples/express/start.mjs` (what
- * `npm start` runs once it has built the packages; started directly here so that this file does
- * not rebuild the packages under the other test files). Checked from outside, as a client sees
- * them: which addresses they listen on (the kernel's socket table and real connections), that a
- * slow client is cut off (headers, body, idle keep-alive), the demo page's Content-Security-Policy,
- * the demo's integrator secret URL (it signs tokens the API accepts, and survives a restart), and
- * the BullMQ queue prefix.
+ * `examples/{express,koa,fastify,node-http}/server.mjs` and the demo, `examples/express/start.mjs`
+ * (what `npm start` runs once it has built the packages; started directly here so that this file
+ * does not rebuild the packages under the other test files). Checked from outside, as a client
+ * sees them: that an upload through each becomes the same processed image, EXIF and GPS
+ * included, as through the demo (jobs in-process, or on BullMQ with REDIS_URL), which addresses
+ * they listen on (the kernel's socket table and real connections), that a slow client is cut off
+ * (headers, body, idle keep-alive), the demo page's Content-Security-Policy, the demo's
+ * integrator secret URL (it signs tokens the API accepts, and survives a restart), and the BullMQ
+ * queue prefix.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLEARED = [
@@ -193,17 +197,58 @@ const SERVERS = [
   ['express', 'examples/express/server.mjs'],
   ['koa', 'examples/koa/server.mjs'],
   ['fastify', 'examples/fastify/server.mjs'],
+  ['node-http', 'examples/node-http/server.mjs'],
 ] as const;
+const SECRET = 'example-hosts-test-secret';
+
+/** Empty databases made for this file (each host migrates its own with the built migrations). */
+const databases: string[] = [];
+async function emptyDatabase(): Promise<string> {
+  const name = `albumkit_hosts_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  databases.push(name);
+  return databaseUrl(name);
+}
+
+/**
+ * The environment of a host people can upload through: PostgreSQL, the local Cloudinary, and a
+ * port known in advance, since Cloudinary's notification_url is built from ALBUMKIT_PUBLIC_URL.
+ */
+async function uploadEnv(cloud: LocalCloudinary, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    PORT: String(port),
+    ALBUMKIT_SECRET: SECRET,
+    CLOUDINARY_URL: cloud.cloudinaryUrl,
+    ALBUMKIT_PUBLIC_URL: `http://127.0.0.1:${port}/api/v1`,
+    DATABASE_URL: await emptyDatabase(),
+    ...extra,
+  };
+}
 
 describe('example hosts', () => {
   let hosts: Host[];
   let demo: Host;
   let demoHome: string;
+  let cloud: LocalCloudinary;
+  /** The database of each example server (not the demo's, which is its embedded PGlite). */
+  const databaseOf = new Map<string, string>();
 
   beforeAll(async () => {
     demoHome = folder();
+    cloud = await startLocalCloudinary({ dir: folder(), notificationRetryDelaysMs: [200, 1000, 3000] });
     hosts = await Promise.all([
-      ...SERVERS.map(([name, script]) => startHost(name, script, serverEnv(join(folder(), 'pglite')))),
+      ...SERVERS.map(async ([name, script]) => {
+        const env = await uploadEnv(cloud);
+        databaseOf.set(name, env.DATABASE_URL!);
+        return startHost(name, script, env);
+      }),
       freePort().then((port) => startHost('demo', 'examples/express/start.mjs', { PORT: String(port), ALBUMKIT_HOME: demoHome })),
     ]);
     demo = hosts.find((host) => host.name === 'demo')!;
@@ -211,8 +256,64 @@ describe('example hosts', () => {
 
   afterAll(async () => {
     await Promise.all(started.map(stopHost));
+    await cloud?.close();
     for (const path of folders) rmSync(path, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
   }, 60_000);
+
+  it('an upload through each host becomes the processed image, EXIF and GPS included, the demo makes', async () => {
+    // The demo: its own local Cloudinary and embedded database, its printed admin token.
+    const demoToken = /Demo token \(DEVELOPMENT ONLY[^)]*\):\s+(\S+)/.exec(demo.output())?.[1];
+    expect(demoToken, demo.output()).toBeDefined();
+    const reference = await uploadToProcessed(`http://127.0.0.1:${demo.port}`, demoToken!, 'demo');
+    expectPhotoFacts(reference, 'demo');
+
+    const servers = hosts.filter((host) => host.name !== 'demo');
+    expect(servers.map((host) => host.name)).toEqual(SERVERS.map(([name]) => name));
+    const images = await Promise.all(
+      servers.map(async (host) =>
+        uploadToProcessed(`http://127.0.0.1:${host.port}`, await userToken(databaseOf.get(host.name)!, SECRET), host.name),
+      ),
+    );
+    const facts = (image: ImageJson) => ({
+      processed: image.processed,
+      processing_error: image.processing_error,
+      exifs: image.exifs,
+      taken_at: image.taken_at,
+      gps: image.gps,
+      gps_exifs: image.gps_exifs,
+      width: image.width,
+      height: image.height,
+    });
+    images.forEach((image, i) => {
+      expectPhotoFacts(image, servers[i]!.name);
+      expect(facts(image), servers[i]!.name).toEqual(facts(reference));
+      expect(servers[i]!.output(), servers[i]!.name).toMatch(/jobs: in this process/);
+    });
+  }, 120_000);
+
+  it('with REDIS_URL, an example host runs a BullMQ worker, and an upload through it is processed the same way', async () => {
+    const prefix = `albumkit-hosts-${randomBytes(4).toString('hex')}`;
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const env = await uploadEnv(cloud, { REDIS_URL, ALBUMKIT_QUEUE_PREFIX: prefix });
+    const host = await startHost('node-http with Redis', 'examples/node-http/server.mjs', env);
+    try {
+      expect(host.output()).toContain(`jobs: BullMQ on REDIS_URL (queues ${prefix}-*), worker in this process`);
+      const image = await uploadToProcessed(`http://127.0.0.1:${host.port}`, await userToken(env.DATABASE_URL!, SECRET), host.name);
+      expectPhotoFacts(image, host.name);
+      // The notification went through the prefixed BullMQ queue, not an in-process one.
+      expect(await redis.exists(`bull:${prefix}-notification:meta`)).toBe(1);
+      expect(await redis.zcard(`bull:${prefix}-notification:completed`)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await stopHost(host);
+      const keys = await redis.keys(`bull:${prefix}-*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 90_000);
 
   it('listen on 127.0.0.1 only by default, and print that address', async () => {
     for (const host of hosts) {
@@ -234,10 +335,11 @@ describe('example hosts', () => {
         if (existsSync('/proc/net/tcp')) expect(listeningAddresses(host.port), host.name).toEqual(['0.0.0.0']);
         expect(await accepts('127.0.0.1', host.port), host.name).toBe(true);
       }
-      // Express and Koa print the address they were given; Fastify prints one line per interface.
+      // Express, Koa and node:http print the address they were given; Fastify prints one line per interface.
       expect(wide[0]!.output()).toContain(`listening on http://0.0.0.0:${wide[0]!.port} (all interfaces)`);
       expect(wide[1]!.output()).toContain(`listening on http://0.0.0.0:${wide[1]!.port} (all interfaces)`);
       expect(wide[2]!.printed).toContain('127.0.0.1');
+      expect(wide[3]!.output()).toContain(`listening on http://0.0.0.0:${wide[3]!.port} (all interfaces)`);
     } finally {
       await Promise.all(wide.map(stopHost));
     }
