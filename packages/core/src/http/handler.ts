@@ -7,7 +7,7 @@ import { parseBody, parseQuery, type Parsed } from './body.js';
 import { openApiDocument } from './openapi.js';
 import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './responses.js';
 import { defineRoute, validate, type AnyRoute } from './route.js';
-import { apiRoutes, type RouteDeps } from './routes.js';
+import { apiRoutes, type RouteDeps } from './routes/index.js';
 import { Router } from './router.js';
 import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './types.js';
 

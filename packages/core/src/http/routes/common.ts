@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Principal } from '../../auth/abilities.js';
+import type { Tokens } from '../../auth/tokens.js';
+import type { AlbumkitConfig } from '../../config.js';
+import type { Album } from '../../db/schema.js';
+import { BadRequest } from '../../errors.js';
+import { serializeAlbum } from '../../serializers/album.js';
+import type { ImageSerializer } from '../../serializers/image.js';
+import type { AlbumService } from '../../services/albums.js';
+import type { ImageJsonReader } from '../../services/image-json.js';
+import type { ImageService } from '../../services/images.js';
+import type { IntegratorService } from '../../services/integrator.js';
+import type { NotificationService } from '../../services/notifications.js';
+import { checkShape } from '../body.js';
+
+/** What route modules are built from: the services, and the configuration's limits. */
+export interface RouteDeps {
+  config: AlbumkitConfig;
+  tokens: Tokens;
+  albums: AlbumService;
+  images: ImageService;
+  imageJson: ImageJsonReader;
+  notifications: NotificationService;
+  integrator: IntegratorService;
+  imageSerializer: ImageSerializer;
+}
+
+export const albumId = z.string().min(1).max(255).describe('A UUID, or an external id such as a Salesforce record id');
+export const imageId = z.string().min(1).max(64).describe('Image id (UUID)');
+export const albumParams = z.object({ id: albumId });
+export const imageParams = z.object({ id: imageId });
+
+/** A decimal count in a query string, within bounds. */
+export function count(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, `an integer from ${min} to ${max} is expected`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `an integer from ${min} to ${max} is expected`).max(max, `an integer from ${min} to ${max} is expected`));
+}
+
+/** `ids[]=a&ids[]=b` or `ids=a`, as a list. */
+export function idList(max: number) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (typeof value === 'string' ? [value] : value))
+    .pipe(z.array(z.string().max(64, 'an image id is at most 64 characters')).max(max, `at most ${max} ids per request`));
+}
+
+/** Paging of image lists: `limit` and the `X-Next-Cursor` of the previous page. */
+export function pageQuery(config: AlbumkitConfig) {
+  const { pageSize } = config.limits;
+  return z.looseObject({
+    limit: count(1, pageSize).optional().describe(`Images per page (default 50, at most ${pageSize})`),
+    cursor: z.string().max(512).optional().describe('`X-Next-Cursor` of the previous page'),
+  });
+}
+export const nextCursor = { 'X-Next-Cursor': 'The cursor of the next page; absent on the last page' };
+
+export const token = { 401: { description: 'No valid token, or a right the token lacks: empty body, `X-message: Access denied`', contentType: 'text/html' } };
+export const notFound = { 404: { description: 'No such image or album in the organization' } };
+
+export function albumJson(albums: AlbumService) {
+  return async (principal: Principal, album: Album) => serializeAlbum(album, await albums.uploadForm(principal, album));
+}
+
+
+/** A JSON field that may come as an object (JSON body) or as JSON text (a form). */
+export function jsonField(value: unknown, name: string, config: AlbumkitConfig): unknown {
+  if (typeof value !== 'string') return value ?? null;
+  if (value === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new BadRequest(`${name}: invalid JSON`);
+  }
+  checkShape(parsed, config.limits, name);
+  return parsed;
+}

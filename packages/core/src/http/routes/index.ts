@@ -1,0 +1,17 @@
+import type { AnyRoute } from '../route.js';
+import { albumRoutes } from './albums.js';
+import { cloudinaryRoutes } from './cloudinary.js';
+import type { RouteDeps } from './common.js';
+import { imageRoutes } from './images.js';
+import { integratorRoutes } from './integrator.js';
+
+export type { RouteDeps } from './common.js';
+
+/**
+ * Every route of the API, each with the schemas it is validated and described with: one module
+ * per resource, as the services are split, so a route, its service and its repository are found
+ * by name.
+ */
+export function apiRoutes(deps: RouteDeps): AnyRoute[] {
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
+}
