@@ -68,7 +68,10 @@ export class BullMqJobs implements JobPort, OpsAware {
       this.lastError = error;
       this.health.reportDown('redis', error, REDIS_HINT);
     });
-    this.connection.on('ready', () => this.health.reportUp('redis'));
+    this.connection.on('ready', () => {
+      this.lastError = undefined;
+      this.health.reportUp('redis');
+    });
     const prefix = options.prefix ?? 'albumkit';
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.queues = Object.fromEntries(
@@ -81,7 +84,31 @@ export class BullMqJobs implements JobPort, OpsAware {
     return true;
   }
 
+  /**
+   * Resolves once the connection is ready; rejects at once while Redis is known to be away (BullMQ
+   * would otherwise wait for a connection that never came up), and after `waitMs` while still connecting.
+   */
+  private connected(waitMs = 2000): Promise<void> {
+    if (this.connection.status === 'ready') return Promise.resolve();
+    const unreachable = () =>
+      new Error(`Redis unreachable (${describeFailure(this.lastError ?? `connection ${this.connection.status}`)}): ${REDIS_HINT}`, { cause: this.lastError });
+    if (this.lastError !== undefined) return Promise.reject(unreachable());
+    return new Promise((resolve, reject) => {
+      const done = (error?: unknown) => {
+        clearTimeout(timer);
+        this.connection.off('ready', done);
+        this.connection.off('error', done);
+        if (error === undefined) resolve();
+        else reject(unreachable());
+      };
+      const timer = setTimeout(() => done(new Error('timeout')), waitMs);
+      this.connection.once('ready', done);
+      this.connection.once('error', done);
+    });
+  }
+
   async enqueue<K extends JobName>(name: K, data: JobPayloads[K]): Promise<void> {
+    await this.connected();
     await this.queues[name].add(name, data, jobOptions(this.retry[name], jobId(name, data)));
   }
 
@@ -97,6 +124,7 @@ export class BullMqJobs implements JobPort, OpsAware {
   /** Readiness: Redis answers a PING. */
   async checkRedis(): Promise<void> {
     try {
+      await this.connected();
       await this.connection.ping();
     } catch (error) {
       const reason = this.connection.status === 'ready' ? describeFailure(error) : describeFailure(this.lastError ?? error);
@@ -109,6 +137,7 @@ export class BullMqJobs implements JobPort, OpsAware {
    * only: a retry waits its backoff on purpose).
    */
   async queueLags(): Promise<Record<JobName, number>> {
+    await this.connected();
     const now = Date.now();
     const entries = await Promise.all(
       JOB_NAMES.map(async (name) => {
@@ -143,6 +172,7 @@ export class BullMqJobs implements JobPort, OpsAware {
 
   /** Job counts per queue, for health checks and dashboards. */
   async counts(): Promise<Record<JobName, QueueCounts>> {
+    await this.connected();
     const entries = await Promise.all(
       JOB_NAMES.map(async (name) => {
         const c = await this.queues[name].getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');

@@ -133,13 +133,15 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       running = false;
       removeCheck();
       if (sweep) clearInterval(sweep);
-      const graceful = Promise.all(Object.values(workers).map((w) => w.close()));
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
-      if ((await Promise.race([graceful, timer])) === 'timeout') {
+      const within = (ms: number, work: Promise<unknown>) =>
+        Promise.race([work.then(() => 'done' as const), new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref())]);
+      if ((await within(timeoutMs, Promise.all(Object.values(workers).map((w) => w.close())))) === 'timeout') {
         // Jobs still running are released: their locks expire and another worker runs them again.
-        await Promise.all(Object.values(workers).map((w) => w.close(true)));
+        // With Redis away, even that cannot finish: give it a second, then drop the connections.
+        await within(1000, Promise.all(Object.values(workers).map((w) => w.close(true))));
       }
       connection.disconnect();
+      for (const worker of Object.values(workers)) void worker.disconnect().catch(() => {});
     },
   };
 }
