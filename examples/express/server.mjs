@@ -10,6 +10,7 @@ import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { albumkitExpress, rawBodySaver } from '@albumkit/http-adapter/express';
 import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import express from 'express';
+import { mountOperations } from './operations.mjs';
 
 const { config, port, redisUrl } = configFromEnv();
 const host = process.env.HOST || '127.0.0.1';
@@ -26,6 +27,8 @@ const app = express();
 app.use(express.json({ verify: rawBodySaver }));
 app.get('/', (_req, res) => res.json({ hello: 'host app' }));
 app.use('/api/v1', albumkitExpress(albumkit, { cors: { origins: ['http://localhost:5173'] } }));
+// Operations, outside /api/v1: /healthz, /readyz; /metrics and /admin/queues (bull-board) behind ALBUMKIT_OPS_TOKEN.
+mountOperations(app, albumkit);
 
 // Time limits, so that a client sending its request byte by byte (slowloris) cannot hold a
 // connection: 10 s for the headers, 30 s for the whole request, 5 s idle between keep-alive
