@@ -61,7 +61,7 @@ describe('Express example: health, metrics and bull-board behind the ops token',
     expect(live.status).toBe(200);
     expect(await live.json()).toEqual({ status: 'live' });
     const ready = await fetch(`${base}/readyz`);
-    const report = await ready.json();
+    const report = (await ready.json()) as { status: string; checks: Record<string, unknown> };
     expect([ready.status, report.status]).toEqual([200, 'ready']);
     expect(Object.keys(report.checks).sort()).toEqual(['database', 'queue_lag', 'redis', 'worker']);
   });

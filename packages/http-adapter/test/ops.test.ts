@@ -148,7 +148,7 @@ describe('operations routes (liveness, readiness, metrics) in every adapter', ()
     const fetchOps = albumkitOpsFetch(albumkit);
     const response = await fetchOps(new Request('http://localhost/readyz'));
     expect(response.status).toBe(200);
-    expect((await response.json()).status).toBe('ready');
+    expect(((await response.json()) as { status: string }).status).toBe('ready');
     expect((await fetchOps(new Request('http://localhost/api/v1/albums'))).status).toBe(404);
   });
 
