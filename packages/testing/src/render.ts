@@ -12,12 +12,16 @@ import type { Step, Transformation } from './transformations.js';
  */
 export async function renderImage(source: string, sourceFormat: ImageFormat, transformation: Transformation, format: OutputFormat): Promise<Buffer> {
   const input: ImageInput = sourceFormat === 'heic' ? await decodeHeicFile(source) : source;
-  checkOutputSize(await displayedSize(input), transformation.steps);
+  const displayed = await displayedSize(input);
+  checkOutputSize(displayed, transformation.steps);
   let image = openImage(input).autoOrient();
+  let size = displayed;
   for (const [index, step] of transformation.steps.entries()) {
     // sharp applies one resize per pipeline: later components start from the previous pixels.
-    if (index > 0) image = await materialize(image);
-    if (step.width !== undefined || step.height !== undefined) image = image.resize(resizeOptions(step));
+    if (index > 0) ({ image, size } = await materialize(image));
+    if (step.crop === 'crop') {
+      image = image.extract(cropRegion(size, step));
+    } else if (step.width !== undefined || step.height !== undefined) image = image.resize(resizeOptions(step));
     if (step.angle !== undefined && step.angle % 360 !== 0) {
       image = image.rotate(step.angle, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
     }
@@ -65,7 +69,23 @@ function checkOutputSize(size: { width: number; height: number }, steps: readonl
   }
 }
 
+/**
+ * The region of a `c_crop`: `w`x`h` at `x_`,`y_` (centred when they are not given), kept inside
+ * the image, as Cloudinary keeps a crop that overflows.
+ */
+function cropRegion(size: { width: number; height: number }, step: Step): { left: number; top: number; width: number; height: number } {
+  const width = Math.min(step.width ?? size.width, size.width);
+  const height = Math.min(step.height ?? size.height, size.height);
+  const left = Math.min(step.x ?? Math.floor((size.width - width) / 2), size.width - width);
+  const top = Math.min(step.y ?? Math.floor((size.height - height) / 2), size.height - height);
+  return { left, top, width, height };
+}
+
 function resizedSize(width: number, height: number, step: Step): [number, number] {
+  if (step.crop === 'crop') {
+    const region = cropRegion({ width, height }, step);
+    return [region.width, region.height];
+  }
   if (step.width === undefined && step.height === undefined) return [width, height];
   const scaleW = step.width !== undefined ? step.width / width : Infinity;
   const scaleH = step.height !== undefined ? step.height / height : Infinity;
@@ -83,9 +103,9 @@ function resizedSize(width: number, height: number, step: Step): [number, number
   }
 }
 
-async function materialize(image: Sharp): Promise<Sharp> {
+async function materialize(image: Sharp): Promise<{ image: Sharp; size: { width: number; height: number } }> {
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  return { image: sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }), size: { width: info.width, height: info.height } };
 }
 
 function resizeOptions(step: Step): ResizeOptions {
@@ -106,6 +126,8 @@ function resizeOptions(step: Step): ResizeOptions {
       return { ...size, fit: 'cover', position: position(step.gravity), withoutEnlargement: true };
     case 'pad':
       return { ...size, fit: 'contain', background: '#ffffff' };
+    case 'crop':
+      throw new Error('c_crop is an extract, not a resize');
   }
 }
 

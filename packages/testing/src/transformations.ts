@@ -5,8 +5,8 @@ export const MAX_COMPONENTS = 10;
 export const MAX_PARAMS_PER_COMPONENT = 12;
 export const MAX_DIMENSION = 10_000;
 
-export type CropMode = 'scale' | 'fit' | 'limit' | 'fill' | 'lfill' | 'thumb' | 'pad';
-const CROP_MODES: readonly CropMode[] = ['scale', 'fit', 'limit', 'fill', 'lfill', 'thumb', 'pad'];
+export type CropMode = 'scale' | 'fit' | 'limit' | 'fill' | 'lfill' | 'thumb' | 'pad' | 'crop';
+const CROP_MODES: readonly CropMode[] = ['scale', 'fit', 'limit', 'fill', 'lfill', 'thumb', 'pad', 'crop'];
 
 const GRAVITIES = new Set([
   'auto', 'face', 'faces', 'center', 'north', 'south', 'east', 'west',
@@ -32,6 +32,9 @@ export interface Step {
   height: number | undefined;
   gravity: string | undefined;
   angle: number | undefined;
+  /** `x_`/`y_`: the top-left corner of a `c_crop` region, in pixels. */
+  x?: number | undefined;
+  y?: number | undefined;
 }
 
 export interface Transformation {
@@ -80,6 +83,12 @@ export function parseTransformation(components: readonly string[]): Transformati
         case 'h':
           step.height = parseDimension(param, value);
           break;
+        case 'x':
+          step.x = parseOffset(param, value);
+          break;
+        case 'y':
+          step.y = parseOffset(param, value);
+          break;
         case 'g':
           if (!GRAVITIES.has(value)) throw invalid(`Unsupported gravity ${echo(value)}`);
           step.gravity = value;
@@ -113,10 +122,18 @@ export function parseTransformation(components: readonly string[]): Transformati
       if (step.width !== undefined) step.width = scaleDimension(step.width, dpr);
       if (step.height !== undefined) step.height = scaleDimension(step.height, dpr);
     }
+    if ((step.x !== undefined || step.y !== undefined) && step.crop !== 'crop') throw invalid(`x_ and y_ need c_crop in ${echo(component)}`);
     const resizes = step.width !== undefined || step.height !== undefined;
     if (resizes || step.angle !== undefined) result.steps.push(step);
   }
   return result;
+}
+
+function parseOffset(param: string, value: string): number {
+  if (!/^\d{1,5}(\.\d{1,6})?$/.test(value)) throw invalid(`Invalid offset ${echo(param)} (a number of pixels from 0 is expected)`);
+  const n = Math.round(Number(value));
+  if (n > MAX_DIMENSION) throw invalid(`Offset out of range ${echo(param)} (0 to ${MAX_DIMENSION})`);
+  return n;
 }
 
 function parseDimension(param: string, value: string): number {

@@ -23,10 +23,12 @@ export interface EventPayloads {
   new_image: ImageEventPayload;
   processed_image: ImageEventPayload;
   upload_done: UploadDonePayload;
+  /** An image was edited (rotation, crop, caption). */
+  update_image: ImageEventPayload;
 }
 
 export type EventName = keyof EventPayloads;
-export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done'];
+export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image'];
 
 /** In-process listeners also get the organization. */
 export type EventMap = { [K in EventName]: EventPayloads[K] & { organization_id: string } };

@@ -68,14 +68,22 @@ export function formatTime(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-/** Rotation and crop the user applied, as a transformation prefix of every edited rendition. */
-function editPrefix(image: Image): string {
-  let prefix = '';
-  if (image.crop_w > 0 && image.crop_h > 0) {
-    prefix += `c_crop,h_${image.crop_h},w_${image.crop_w},x_${image.crop_x},y_${image.crop_y}/`;
-  }
-  if (image.rotation) prefix += `a_${image.rotation}/`;
-  return prefix;
+/**
+ * The user's edits in rendition transformations, where the API has always put them: the crop
+ * (in the original's pixels) first, the rotation after the 1920 fit of the thumbnails and before
+ * the fit of the external renditions. `original` and `full_no_sharinpix` (and `original_url`)
+ * stay unedited: the original remains available.
+ */
+interface Edits {
+  crop: string;
+  rotation: string;
+}
+
+function editsOf(image: Image): Edits {
+  return {
+    crop: image.crop_w > 0 && image.crop_h > 0 ? `c_crop,h_${image.crop_h},w_${image.crop_w},x_${image.crop_x},y_${image.crop_y}/` : '',
+    rotation: image.rotation ? `a_${image.rotation}/` : '',
+  };
 }
 
 const THUMBNAILS_KEY = ',"thumbnails":';
@@ -110,13 +118,15 @@ export class ImageSerializer {
 
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
-    const edit = editPrefix(image);
+    const { crop, rotation } = editsOf(image);
     const pending = image.processed ? '' : this.placeholder;
     const sign = (transformation: string) => this.delivery.url(asset, transformation);
+    const thumbnail = (after: string) => sign(`${crop}${FIT_1920}/${rotation}${after}`);
 
-    const full = sign(edit + RENDITIONS.full);
-    const large = sign(edit + RENDITIONS.large);
-    const mini = sign(edit + RENDITIONS.mini);
+    const full = thumbnail(AUTO);
+    const unedited = crop || rotation ? sign(RENDITIONS.full) : full;
+    const large = thumbnail(`c_fill,h_200,w_200/${AUTO}`);
+    const mini = thumbnail(`c_fill,h_100,w_100/${AUTO}`);
     const infos = image.infos as Record<string, unknown> | null;
     const proxyName = image.filename ?? 'image';
     const proxyFormat = image.format ?? 'jpg';
@@ -124,8 +134,8 @@ export class ImageSerializer {
       this.proxy.url(proxyName, proxyFormat, `/images/${image.id}/thumbnails/${kind}-${renditionName(signedUrl)}.jpg`);
 
     const thumbnails: Thumbnails = {
-      original: pending + sign(edit + RENDITIONS.original),
-      full_no_sharinpix: pending + full,
+      original: pending + sign(RENDITIONS.original),
+      full_no_sharinpix: pending + unedited,
       full: pending + full,
       large: pending + large,
       mini: pending + mini,
@@ -154,8 +164,8 @@ export class ImageSerializer {
       original_width: image.original_width,
       original_height: image.original_height,
       external_urls: {
-        fill100: pending + sign(edit + RENDITIONS.fit300),
-        fit2000: pending + sign(edit + RENDITIONS.fit2000),
+        fill100: pending + sign(crop + rotation + RENDITIONS.fit300),
+        fit2000: pending + sign(crop + rotation + RENDITIONS.fit2000),
         mini: proxied('mini', mini),
         large: proxied('thumbnail', large),
         full: proxied('full', full),

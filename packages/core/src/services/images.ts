@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { can, canRead, isMember, type Principal } from '../auth/abilities.js';
 import { verifyUploadResultSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
-import type { AlbumEvent, Database, Image } from '../db/schema.js';
+import type { AlbumEvent, Database, Image, ImageUpdate } from '../db/schema.js';
 import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import { chooseGps, type LatLng } from '../domain/gps.js';
@@ -42,6 +42,16 @@ export interface ProcessingResult {
 export interface UploadScope {
   organizationId: string;
   userId: string | null;
+}
+
+/** What `PUT /images/:id` may change. */
+export interface ImageEdit {
+  /** Degrees, a multiple of 90 (normalised to 0, 90, 180 or 270). */
+  rotation?: number;
+  /** In the original's displayed pixels; all zeros removes the crop. */
+  crop?: { x: number; y: number; w: number; h: number };
+  title?: string | null;
+  description?: string | null;
 }
 
 export interface ImagePage {
@@ -249,6 +259,39 @@ export class ImageService {
     return outcome.image;
   }
 
+  /**
+   * Edits an image: `rotation` needs `image_rotate`, a crop (with its rotation) `image_crop`,
+   * `title`/`description` `image_caption`; several fields need all of their abilities. A crop is
+   * in the original's displayed pixels and must lie inside it (all zeros removes it). After a
+   * crop `width/height` are the crop's, and they swap at 90 and 270 degrees. A change is one
+   * `update_image` event; an edit that changes nothing records none.
+   */
+  async edit(principal: Principal, id: string, edit: ImageEdit): Promise<Image> {
+    if (!UUID.test(id)) throw new NotFound('Image');
+    const { db, images, events } = this.deps;
+    const outcome = await db.transaction().execute(async (trx) => {
+      const image = await images.findForUpdate(principal.organizationId, id.toLowerCase(), trx);
+      if (!image) {
+        if (!isMember(principal)) throw new AccessDenied('no such image for this token');
+        throw new NotFound('Image');
+      }
+      const album = image.album_id;
+      if (edit.crop !== undefined && !can(principal, album, 'image_crop')) throw new AccessDenied('image_crop needed');
+      if (edit.crop === undefined && edit.rotation !== undefined && !can(principal, album, 'image_rotate')) throw new AccessDenied('image_rotate needed');
+      if ((edit.title !== undefined || edit.description !== undefined) && !can(principal, album, 'image_caption')) throw new AccessDenied('image_caption needed');
+      const changes = editChanges(image, edit);
+      if (Object.keys(changes).length === 0) return { image, event: undefined };
+      const updated = await images.update(principal.organizationId, image.id, { ...changes, updated_at: new Date() }, trx);
+      const event = await events.record(principal.organizationId, album, 'update_image', this.eventPayload(updated), trx);
+      return { image: updated, event };
+    });
+    if (outcome.event) {
+      this.deps.changed?.(outcome.image.id);
+      await events.dispatch([outcome.event]);
+    }
+    return outcome.image;
+  }
+
   /** Images created but not processed before `olderThan`: work a lost job left behind. */
   unprocessed(olderThan: Date, limit: number): Promise<Image[]> {
     return this.deps.images.unprocessed(olderThan, limit);
@@ -376,6 +419,50 @@ export function predominantColor(infos: unknown): string | undefined {
   if (!Array.isArray(colors)) return undefined;
   const first = Array.isArray(colors[0]) ? colors[0][0] : colors[0];
   return typeof first === 'string' && HEX_COLOR.test(first) ? first.toUpperCase() : undefined;
+}
+
+/** The columns an edit changes (only those that differ), or a 400 naming the field. */
+function editChanges(image: Image, edit: ImageEdit): ImageUpdate {
+  const rotation = edit.rotation === undefined ? image.rotation : ((edit.rotation % 360) + 360) % 360;
+  let crop = { x: image.crop_x, y: image.crop_y, w: image.crop_w, h: image.crop_h };
+  if (edit.crop) {
+    const { x, y, w, h } = edit.crop;
+    const removed = x === 0 && y === 0 && w === 0 && h === 0;
+    if (!removed) {
+      const frameW = image.original_width || image.width;
+      const frameH = image.original_height || image.height;
+      if (!frameW || !frameH) throw new BadRequest("crop_w: the image's size is not known yet");
+      if (w <= 0) throw new BadRequest('crop_w: a positive width is expected');
+      if (h <= 0) throw new BadRequest('crop_h: a positive height is expected');
+      if (x + w > frameW) throw new BadRequest(`crop_x: crop_x + crop_w must be at most the image width (${frameW})`);
+      if (y + h > frameH) throw new BadRequest(`crop_y: crop_y + crop_h must be at most the image height (${frameH})`);
+    }
+    crop = edit.crop;
+  }
+  const baseW = crop.w > 0 && crop.h > 0 ? crop.w : image.original_width || image.width;
+  const baseH = crop.w > 0 && crop.h > 0 ? crop.h : image.original_height || image.height;
+  const turned = rotation === 90 || rotation === 270;
+  const next = {
+    rotation,
+    crop_x: crop.x,
+    crop_y: crop.y,
+    crop_w: crop.w,
+    crop_h: crop.h,
+    width: turned ? baseH : baseW,
+    height: turned ? baseW : baseH,
+    title: edit.title === undefined ? image.title : edit.title,
+    description: edit.description === undefined ? image.description : edit.description,
+  };
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    if (image[key as keyof typeof next] !== value) changes[key] = value;
+  }
+  // Width and height follow the edit only when the user edited geometry.
+  if (edit.rotation === undefined && edit.crop === undefined) {
+    delete changes.width;
+    delete changes.height;
+  }
+  return changes as ImageUpdate;
 }
 
 function jsonOrNull(value: unknown): string | null {

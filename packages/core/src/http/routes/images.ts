@@ -5,6 +5,36 @@ import { uploadResultSchema } from '../../domain/upload-result.js';
 import { imageSchema, imageSyncSchema } from '../schemas.js';
 import { albumParams, idList, imageParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
 
+/** A number in a form (text) or JSON (a number). */
+function numeric(pattern: RegExp, message: string) {
+  return z.union([z.number(), z.string().regex(pattern, message)]).transform(Number).pipe(z.number().refine(Number.isFinite, message));
+}
+const cropField = (name: string) =>
+  numeric(/^\d{1,7}(\.\d{1,6})?$/, 'a number of pixels from 0 is expected').pipe(z.number().min(0, 'a number of pixels from 0 is expected').max(1_000_000)).optional().describe(name);
+const caption = (name: string) => z.string().max(10_000, 'at most 10000 characters').nullable().optional().describe(name);
+
+const editBody = z
+  .looseObject({
+    rotation: numeric(/^-?\d{1,6}$/, 'a multiple of 90 is expected')
+      .pipe(z.number().int().refine((v) => v % 90 === 0, 'a multiple of 90 is expected'))
+      .optional()
+      .describe('Degrees clockwise, a multiple of 90 (kept modulo 360)'),
+    crop_x: cropField('Left of the crop, in pixels of the original'),
+    crop_y: cropField('Top of the crop'),
+    crop_w: cropField('Width of the crop (0 with the others at 0 removes the crop)'),
+    crop_h: cropField('Height of the crop'),
+    title: caption('Title'),
+    description: caption('Description'),
+  })
+  .superRefine((body, ctx) => {
+    const given = (['crop_x', 'crop_y', 'crop_w', 'crop_h'] as const).filter((k) => body[k] !== undefined);
+    if (given.length > 0 && given.length < 4) {
+      for (const k of ['crop_x', 'crop_y', 'crop_w', 'crop_h'] as const) {
+        if (body[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'a crop needs crop_x, crop_y, crop_w and crop_h' });
+      }
+    }
+  });
+
 /** Images: a client's upload, reading, listing, duplicating, syncing. */
 export function imageRoutes(deps: RouteDeps): AnyRoute[] {
   const { config, images, imageJson, imageSerializer } = deps;
@@ -65,6 +95,25 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
       async run({ principal, params }) {
         const { body, albumId } = await imageJson.get(principal, params.id);
         return { status: 200, body, headers: imageAccessHeaders(principal, albumId) };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/images/:id',
+      operationId: 'editImage',
+      summary: 'Rotate, crop or caption an image',
+      description:
+        '`rotation` needs `image_rotate`; `crop_x/crop_y/crop_w/crop_h` (with `rotation`) need `image_crop`; `title`/`description` need `image_caption`. Several fields need all of their abilities.',
+      tag: 'Images',
+      auth: 'token',
+      params: imageParams,
+      body: editBody,
+      responses: { 200: { description: 'The edited image; every edited rendition carries the crop and the rotation', schema: imageSchema }, ...token, ...notFound },
+      async run({ principal, params, body }) {
+        const { rotation, crop_x: x, crop_y: y, crop_w: w, crop_h: h, title, description } = body;
+        const crop = x === undefined ? undefined : { x, y: y!, w: w!, h: h! };
+        const image = await images.edit(principal, params.id, { rotation, crop, title, description });
+        return { status: 200, json: imageSerializer.serialize(image) };
       },
     }),
     defineRoute({
