@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { databaseUrl } from './support/postgres.js';
+import { databaseUrl, runDatabaseName } from './support/postgres.js';
 import pg from 'pg';
 import { migrations } from '../src/db/migrations/index.js';
 
@@ -41,7 +41,7 @@ describe('the albumkit command', () => {
   });
 
   it('migrates a PostgreSQL database given by DATABASE_URL', async () => {
-    const name = `albumkit_cli_${process.pid}`;
+    const name = runDatabaseName('cli');
     const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
     await admin.connect();
     try {
