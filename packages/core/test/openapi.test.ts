@@ -152,11 +152,14 @@ describe('the OpenAPI document', () => {
 async function arrange(app: TestApp, organizationId: string, request: RecordedRequest, claims: Record<string, any>): Promise<void> {
   const { db } = app.albumkit.database;
   const recorded = request.response_body ? JSON.parse(request.response_body) : undefined;
-  await db
-    .insertInto('users')
-    .values({ id: claims.user_id, organization_id: organizationId, sfid: null, email: recorded?.email ?? null, name: null })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+  if (claims.user_id) {
+    await db
+      .insertInto('users')
+      .values({ id: claims.user_id, organization_id: organizationId, sfid: null, email: recorded?.email ?? null, name: null })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+  const template = () => JSON.parse(records.find((r) => r.name === 'image_api__retrieve_an_image.json')!.request.response_body);
   const isImage = (v: any) => v && typeof v === 'object' && 'thumbnails' in v && 'public_id' in v;
   let images: any[] = Array.isArray(recorded) ? recorded.filter(isImage) : [];
   const pathImage = /\/images\/([0-9a-f-]{36})(?:\/|$)/.exec(request.request_path)?.[1];
@@ -165,14 +168,31 @@ async function arrange(app: TestApp, organizationId: string, request: RecordedRe
   else if (pathImage) {
     // An image of the album the token names, as a factory made it.
     const album = Object.keys(claims.abilities ?? {})[0] ?? 'album';
-    const template = JSON.parse(records.find((r) => r.name === 'image_api__retrieve_an_image.json')!.request.response_body);
-    images = [{ ...template, id: pathImage, album_id: album }];
+    images = [{ ...template(), id: pathImage, album_id: album }];
   }
+  const trashed = new Map<string, string>();
+  // The trash as it was: listed images, or the one being restored.
+  if (Array.isArray(recorded) && recorded.every((item) => item && typeof item === 'object' && 'deleted_at' in item)) {
+    images = recorded.map((item) => ({ ...template(), id: item.id, album_id: 'trashed-album' }));
+    for (const item of recorded) trashed.set(item.id, item.deleted_at);
+  }
+  const restoring = /\/trashed_images\/([0-9a-f-]{36})/.exec(request.request_path)?.[1];
+  if (restoring) {
+    images = [{ ...recorded, id: restoring }];
+    trashed.set(restoring, new Date().toISOString());
+  }
+  // Images a body names (a bulk delete), in an album the token does not name.
+  for (const id of new URLSearchParams(request.request_body ?? '').getAll('image_ids[]')) images.push({ ...template(), id, album_id: 'unnamed-album' });
   const pathAlbum = /\/albums\/([^/?]+)/.exec(request.request_path)?.[1];
   if (pathAlbum) await app.albumkit.repositories.albums.findOrCreate(organizationId, decodeURIComponent(pathAlbum));
   for (const image of images) {
     await app.albumkit.repositories.albums.findOrCreate(organizationId, image.album_id);
-    await db.insertInto('images').values(imageRow(image, organizationId)).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto('images')
+      // Each its own upload: several are made from one template.
+      .values({ ...imageRow(image, organizationId), upload_key: `${image.id}@1`, deleted_at: trashed.get(image.id) ?? null })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     await app.albumkit.repositories.images.addTags(image.id, image.tag_names ?? []);
   }
 }
@@ -204,7 +224,12 @@ describe.each(DIALECTS)('recorded examples replayed on %s, checked against the d
     const { iat: _iat, exp: _exp, ...claims } = decodeJwt(recordedToken) as Record<string, any>;
     await arrange(app, organization.id, request, claims);
     const now = Math.floor(Date.now() / 1000);
-    const token = await signToken({ ...claims, ...EXTRA_CLAIMS[name], iat: now, exp: now + 3600 });
+    // An integrator's token: signed with that integrator's secret, made for the organization.
+    const secret = claims.iss ? `secret-of-${name}` : undefined;
+    if (claims.iss) {
+      await app.albumkit.database.db.insertInto('organization_secrets').values({ id: claims.iss, organization_id: organization.id, secret: secret!, description: null }).execute();
+    }
+    const token = await signToken({ ...claims, ...EXTRA_CLAIMS[name], iat: now, exp: now + 3600 }, secret);
     const body = request.request_body?.includes('cloudinary[signature]=') ? resignUploadBody(request.request_body) : (request.request_body ?? undefined);
     const path = '/' + request.request_path.replace(/^\//, '');
     const response = await app.request({

@@ -103,6 +103,8 @@ export interface ImageTable {
   reported_at: Date | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Set while the image is in the trash (gone from everything a user sees until restored or purged). */
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface ImageTagTable {

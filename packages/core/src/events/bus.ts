@@ -25,10 +25,14 @@ export interface EventPayloads {
   upload_done: UploadDonePayload;
   /** An image was edited (rotation, crop, caption). */
   update_image: ImageEventPayload;
+  /** An image went to the trash. */
+  delete_image: ImageEventPayload;
+  /** An image came back from the trash. */
+  restore_image: ImageEventPayload;
 }
 
 export type EventName = keyof EventPayloads;
-export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image'];
+export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image', 'delete_image', 'restore_image'];
 
 /** In-process listeners also get the organization. */
 export type EventMap = { [K in EventName]: EventPayloads[K] & { organization_id: string } };

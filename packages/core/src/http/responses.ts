@@ -19,6 +19,15 @@ import type { CoreResponse } from './types.js';
 
 /** A response with every header albumkit sends: the base set, length, request id, server time. */
 export function buildResponse(status: number, body: string, requestId: string, startedAt: number, extra: Record<string, string> = {}): CoreResponse {
+  if (status === 204) {
+    // No content: none of the headers that describe one (as recorded).
+    const { 'Content-Type': _type, Vary: _vary, ...base } = BASE_HEADERS;
+    return {
+      status,
+      body: '',
+      headers: { ...base, ...extra, 'X-Request-Id': requestId, 'X-Runtime': ((performance.now() - startedAt) / 1000).toFixed(6) },
+    };
+  }
   return {
     status,
     body,

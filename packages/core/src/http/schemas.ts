@@ -142,3 +142,11 @@ export const annotationSchema = z
     object: z.unknown().describe('The editor state the client stored with it (JSON), or null'),
   })
   .meta({ id: 'Annotation' });
+
+export const trashedImageSchema = z
+  .object({
+    id: z.string(),
+    deleted_at: time.nullable().describe('When it went to the trash'),
+    thumbnail_url: z.string().describe('Its `large` thumbnail'),
+  })
+  .meta({ id: 'TrashedImage' });

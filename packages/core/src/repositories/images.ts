@@ -73,6 +73,12 @@ const UPLOAD_COLUMNS = [
   ...COPIED_COLUMNS,
 ] as const satisfies ReadonlyArray<keyof ImageTable>;
 
+/** Where a page of the trash ends: the last image's deletion time and id. */
+export interface TrashCursor {
+  deletedAt: Date;
+  id: string;
+}
+
 export type NewUpload = Pick<NewImage, (typeof UPLOAD_COLUMNS)[number]> & { id: string; organization_id: string; album_id: string; upload_key: string };
 
 const PREPARED = sql.raw(PREPARE_MARK);
@@ -86,6 +92,7 @@ const IMAGE_COLUMNS = [
   'seq',
   'created_at',
   'updated_at',
+  'deleted_at',
 ] as const satisfies ReadonlyArray<keyof ImageTable>;
 
 /** Compile-time check that IMAGE_COLUMNS names every column. */
@@ -119,18 +126,89 @@ export class ImageRepository {
 
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** A live image (not in the trash). */
   find(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
-    return db.selectFrom('images').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+    return db
+      .selectFrom('images')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   }
 
+  /** A live image, locked for the transaction. */
   findForUpdate(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
     return db
       .selectFrom('images')
       .selectAll()
       .where('organization_id', '=', organizationId)
       .where('id', '=', id)
+      .where('deleted_at', 'is', null)
       .forUpdate()
       .executeTakeFirst();
+  }
+
+  /**
+   * Moves live images to the trash with their count, in one statement; only rows still live are
+   * moved (a concurrent delete moves each once). Returns the trashed rows.
+   */
+  async trash(organizationId: string, ids: string[], at: Date, db: Db = this.db): Promise<Image[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<Image>`
+      with trashed as (
+        update images set deleted_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+        where organization_id = ${organizationId}::uuid and id = any(${ids}::uuid[]) and deleted_at is null
+        returning ${IMAGE_COLUMN_LIST}
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, -count(*) from trashed
+        group by organization_id, album_id
+        order by organization_id, album_id
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      )
+      select ${IMAGE_COLUMN_LIST} from trashed`.execute(db);
+    return rows;
+  }
+
+  /** Takes an image out of the trash with its count, in one statement; undefined when it is not in the trash. */
+  async restore(organizationId: string, id: string, at: Date, albums?: string[], db: Db = this.db): Promise<Image | undefined> {
+    const { rows } = await sql<Image>`
+      with restored as (
+        update images set deleted_at = null, updated_at = ${at}::timestamptz
+        where organization_id = ${organizationId}::uuid and id = ${id}::uuid and deleted_at is not null
+          and (${albums === undefined} or album_id = any(${albums ?? []}::text[]))
+        returning ${IMAGE_COLUMN_LIST}
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select organization_id, album_id, ${countShard()}::int, 1 from restored
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
+      )
+      select ${IMAGE_COLUMN_LIST} from restored`.execute(db);
+    return rows[0];
+  }
+
+  /** A trashed image of the organization. */
+  findTrashed(organizationId: string, id: string): Promise<Image | undefined> {
+    return this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is not', null)
+      .executeTakeFirst();
+  }
+
+  /** One page of the organization's trash (or an album's), latest deletion first, after the cursor. */
+  listTrash(organizationId: string, albumId: string | undefined, limit: number, after?: TrashCursor): Promise<Image[]> {
+    let query = this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('deleted_at', 'is not', null);
+    if (albumId !== undefined) query = query.where('album_id', '=', albumId);
+    if (after) query = query.where((eb) => eb(eb.refTuple('deleted_at', 'id'), '<', eb.tuple(after.deletedAt, after.id)));
+    return query.orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   }
 
   update(organizationId: string, id: string, changes: ImageUpdate, db: Db = this.db): Promise<Image> {
@@ -279,10 +357,10 @@ export class ImageRepository {
       with removed as (
         delete from images
         where upload_key = ${uploadKey} and (organization_id <> ${organizationId}::uuid or album_id <> ${albumId})
-        returning organization_id, album_id
+        returning organization_id, album_id, deleted_at
       ), counted as (
         insert into album_image_counts (organization_id, album_id, shard, count)
-        select organization_id, album_id, ${countShard()}::int, -count(*) from removed
+        select organization_id, album_id, ${countShard()}::int, -count(*) filter (where deleted_at is null) from removed
         group by organization_id, album_id
         order by organization_id, album_id
         on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
@@ -301,7 +379,8 @@ export class ImageRepository {
     const { rows } = await sql<Image>`${PREPARED}
       with source as (
         select ${COPIED_COLUMN_LIST}, id from images
-        where organization_id = ${organizationId} and id = ${sourceId} and (${albums === undefined} or album_id = any(${albums ?? []}::text[]))
+        where organization_id = ${organizationId} and id = ${sourceId} and deleted_at is null
+          and (${albums === undefined} or album_id = any(${albums ?? []}::text[]))
       ), copy as (
         insert into images (id, group_id, upload_key, reported_at, created_at, updated_at, ${COPIED_COLUMN_LIST})
         select ${copy.id}::uuid, id, null, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${copy.at}::timestamptz, ${COPIED_COLUMN_LIST}
@@ -322,7 +401,8 @@ export class ImageRepository {
       .selectFrom('images')
       .selectAll()
       .where('organization_id', '=', organizationId)
-      .where('album_id', '=', albumId);
+      .where('album_id', '=', albumId)
+      .where('deleted_at', 'is', null);
     if (after) {
       // A row comparison, so that PostgreSQL seeks the listing index instead of filtering rows.
       query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
@@ -339,7 +419,8 @@ export class ImageRepository {
       // A look-up by primary key per image (a join would read the whole users table).
       .select((eb) => eb.selectFrom('users').select('users.sfid').whereRef('users.id', '=', 'images.user_id').as('user_sfid'))
       .where('images.organization_id', '=', organizationId)
-      .where('images.id', 'in', ids);
+      .where('images.id', 'in', ids)
+      .where('images.deleted_at', 'is', null);
     if (albums) query = query.where('images.album_id', 'in', albums);
     return query.execute();
   }
@@ -386,6 +467,7 @@ export class ImageRepository {
       .where('organization_id', '=', organizationId)
       .where('album_id', '=', albumId)
       .where('reported_at', 'is', null)
+      .where('deleted_at', 'is', null)
       .returning(['id', 'seq', 'created_at'])
       .execute();
     // Images from before `seq` existed (null) first, by time; then creation order.

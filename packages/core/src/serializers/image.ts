@@ -116,6 +116,18 @@ export class ImageSerializer {
     return `${imageJson.slice(0, at)},"tag_names":${JSON.stringify(tagNames)},"user_sfid":${JSON.stringify(userSfid)}${imageJson.slice(at)}`;
   }
 
+  /** A trashed image as `GET /trashed_images` lists it: id, deletion time and its `large` thumbnail. */
+  serializeTrashed(image: Image): { id: string; deleted_at: string | null; thumbnail_url: string } {
+    const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
+    const { crop, rotation } = editsOf(image);
+    const pending = image.processed ? '' : this.placeholder;
+    return {
+      id: image.id,
+      deleted_at: image.deleted_at ? formatTime(image.deleted_at) : null,
+      thumbnail_url: pending + this.delivery.url(asset, `${crop}${FIT_1920}/${rotation}c_fill,h_200,w_200/${AUTO}`),
+    };
+  }
+
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
     const { crop, rotation } = editsOf(image);

@@ -10,7 +10,7 @@ import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../logger.js';
 import type { EventService } from './events.js';
-import { isContested, type ImagePageCursor, type ImageRepository, type SyncRow } from '../repositories/images.js';
+import { isContested, type ImagePageCursor, type ImageRepository, type SyncRow, type TrashCursor } from '../repositories/images.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -292,6 +292,96 @@ export class ImageService {
     return outcome.image;
   }
 
+  /** Moves one image to the trash (`image_delete` on its album). */
+  async trashOne(principal: Principal, id: string): Promise<void> {
+    if (!UUID.test(id)) throw new NotFound('Image');
+    const image = await this.deps.images.find(principal.organizationId, id.toLowerCase());
+    if (!image) {
+      if (!isMember(principal)) throw new AccessDenied('no such image for this token');
+      throw new NotFound('Image');
+    }
+    if (!can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
+    await this.trash(principal, [image.id]).catch((error) => {
+      // Trashed by someone else meanwhile: gone, as asked.
+      if (error instanceof AccessDenied) return [];
+      throw error;
+    });
+  }
+
+  /**
+   * Moves images to the trash (`image_delete` on each one's album): all or nothing. An id that
+   * is not a live image of the organization the token may delete refuses the whole call (401,
+   * nothing deleted). Returns the trashed images, newest first; one `delete_image` event each.
+   */
+  async trash(principal: Principal, ids: string[]): Promise<Image[]> {
+    const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+    if (unique.length === 0) return [];
+    if (!unique.every((id) => UUID.test(id))) throw new AccessDenied('not an image id');
+    const { db, images, events } = this.deps;
+    const outcome = await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('images')
+        .select(['id', 'album_id'])
+        .where('organization_id', '=', principal.organizationId)
+        .where('id', 'in', unique)
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      if (rows.length !== unique.length || rows.some((row) => !can(principal, row.album_id, 'image_delete'))) {
+        throw new AccessDenied('image_delete needed on every image');
+      }
+      const trashed = await images.trash(principal.organizationId, unique, new Date(), trx);
+      if (trashed.length !== unique.length) throw new AccessDenied('an image left meanwhile');
+      const recorded = [];
+      for (const image of trashed) recorded.push(await events.record(principal.organizationId, image.album_id, 'delete_image', this.eventPayload(image), trx));
+      return { trashed, recorded };
+    });
+    for (const image of outcome.trashed) this.deps.changed?.(image.id);
+    await events.dispatch(outcome.recorded);
+    return outcome.trashed.sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : -1));
+  }
+
+  /**
+   * A page of the trash, latest deletion first: a member's token (or an admin's) sees its
+   * organization's, optionally of one album; any other token only an album it holds `trash` on.
+   */
+  async listTrash(principal: Principal, albumId: string | undefined, limit: number, cursor: string | undefined): Promise<{ images: Image[]; next: string | null }> {
+    if (albumId !== undefined) checkAlbumId(albumId);
+    if (!isMember(principal) && (albumId === undefined || !can(principal, albumId, 'trash'))) throw new AccessDenied('trash needed');
+    const after = cursor ? decodeTrashCursor(cursor) : undefined;
+    const rows = await this.deps.images.listTrash(principal.organizationId, albumId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { images: page, next: rows.length > limit && last ? encodeTrashCursor(last.deleted_at!, last.id) : null };
+  }
+
+  /** Takes an image out of the trash (a member, an admin, or `trash` on its album); one `restore_image` event. */
+  async restore(principal: Principal, id: string): Promise<Image> {
+    if (!UUID.test(id)) throw new NotFound('Image');
+    const { db, images, events } = this.deps;
+    const trashed = await images.findTrashed(principal.organizationId, id.toLowerCase());
+    if (!trashed) {
+      if (!isMember(principal)) throw new AccessDenied('no such image for this token');
+      throw new NotFound('Image');
+    }
+    if (!isMember(principal) && !can(principal, trashed.album_id, 'trash')) throw new AccessDenied('trash needed');
+    const outcome = await db.transaction().execute(async (trx) => {
+      const restored = await images.restore(principal.organizationId, trashed.id, new Date(), [trashed.album_id], trx);
+      if (!restored) return undefined;
+      return { restored, event: await events.record(principal.organizationId, restored.album_id, 'restore_image', this.eventPayload(restored), trx) };
+    });
+    // Restored meanwhile by someone else: it is live, which is what was asked.
+    if (!outcome) {
+      const live = await images.find(principal.organizationId, trashed.id);
+      if (!live) throw new NotFound('Image');
+      return live;
+    }
+    this.deps.changed?.(outcome.restored.id);
+    await events.dispatch([outcome.event]);
+    return outcome.restored;
+  }
+
   /** Images created but not processed before `olderThan`: work a lost job left behind. */
   unprocessed(olderThan: Date, limit: number): Promise<Image[]> {
     return this.deps.images.unprocessed(olderThan, limit);
@@ -471,6 +561,15 @@ function jsonOrNull(value: unknown): string | null {
 
 function encodeCursor(cursor: ImagePageCursor): string {
   return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
+}
+
+function encodeTrashCursor(deletedAt: Date, id: string): string {
+  return Buffer.from(`${deletedAt.toISOString()}|${id}`).toString('base64url');
+}
+
+function decodeTrashCursor(text: string): TrashCursor {
+  const { createdAt, id } = decodeCursor(text);
+  return { deletedAt: createdAt, id };
 }
 
 function decodeCursor(text: string): ImagePageCursor {

@@ -7,6 +7,7 @@ import * as imageChanges from './0005_image_changes.js';
 import * as imageOrder from './0006_image_order.js';
 import * as uploadOwner from './0007_upload_owner.js';
 import * as integrator from './0008_integrator.js';
+import * as trash from './0009_trash.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_image_order': imageOrder,
   '0007_upload_owner': uploadOwner,
   '0008_integrator': integrator,
+  '0009_trash': trash,
 };

@@ -4,6 +4,7 @@ import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
 import { imageRoutes } from './images.js';
 import { integratorRoutes } from './integrator.js';
+import { trashRoutes } from './trash.js';
 
 export type { RouteDeps } from './common.js';
 
@@ -13,5 +14,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
 }
