@@ -121,14 +121,25 @@ describe('PostgreSQL down', () => {
       expect(matching(lines, /^database reachable again/)).toHaveLength(1);
       expect((await albumkit.health.ready()).status).toBe('ready');
 
-      // Down while running: readiness fails (and says what to check), and the log has one more line.
+      const organization = await albumkit.setup.createOrganization('Outage');
+      const user = await albumkit.setup.createUser(organization.id);
+      const token = await albumkit.issueToken(user.id);
+
+      // Down while running: readiness fails (and says what to check), API requests answer 503
+      // with Retry-After, and the log has one more line for all of them.
       gate.reset();
       for (let i = 0; i < 3; i++) {
         const report = await albumkit.health.ready();
         expect(report.status).toBe('not_ready');
         expect(report.checks.database!.error).toContain('DATABASE_URL');
       }
+      for (let i = 0; i < 5; i++) {
+        const response = await albumkit.handle({ method: 'GET', path: `/api/v1/albums/OUTAGE-${i}`, headers: { Authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(503);
+        expect(response.headers['Retry-After']).toBeDefined();
+      }
       expect(matching(lines, /^database unreachable/)).toHaveLength(2);
+      expect(lines.filter((line) => /dependency unavailable/.test(line.message))).toEqual([]);
 
       gate.forward();
       await until(async () => (await albumkit!.health.ready()).status === 'ready', 30_000, 'readiness after PostgreSQL is back');

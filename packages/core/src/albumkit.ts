@@ -160,6 +160,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     jobs: getJobs,
     config,
     logger,
+    health,
   });
   const processors: Albumkit['processors'] = {
     notification: (job) => notifications.process(job),
@@ -183,7 +184,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, imageSerializer, logger }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, imageSerializer, logger, health }),
     tokens,
     albums,
     images,

@@ -3,6 +3,8 @@ import type { Principal } from '../auth/abilities.js';
 import { tokenFromAuthorization, type Authenticated } from '../auth/tokens.js';
 import { AccessDenied, AlbumkitError, BadRequest, ServiceUnavailable, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Health } from '../ops/health.js';
+import { DATABASE_HINT } from '../ops/dependencies.js';
 import { parseBody, parseQuery, type Parsed } from './body.js';
 import { openApiDocument } from './openapi.js';
 import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './responses.js';
@@ -13,6 +15,8 @@ import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './type
 
 export interface HandlerDeps extends RouteDeps {
   logger: Logger;
+  /** Where a dependency's outage is reported once (with the setting to check) instead of once per request. */
+  health?: Pick<Health, 'reportDown' | 'reportUp' | 'isDown'>;
   /** The version the API description reports. */
   version?: string;
 }
@@ -72,6 +76,8 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
 
   const basePath = config.basePath;
 
+  /** A 503 reported the database down: the next answer that needed it says it is back. */
+  let databaseReported = false;
   const handle = async function handle(request: CoreRequest): Promise<CoreResponse> {
     const started = performance.now();
     const headers = headerMap(request.headers);
@@ -126,6 +132,10 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
         principal: auth?.principal as Principal,
         auth: auth as Authenticated,
       });
+      if (databaseReported) {
+        databaseReported = false;
+        deps.health?.reportUp('database');
+      }
       const extra: Record<string, string> = result.headers ? { ...result.headers } : {};
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
       return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
@@ -135,7 +145,12 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       if (error instanceof AlbumkitError) return fail(error.status, error.code, error.message);
       if (isUnavailable(error)) {
         const unavailable = new ServiceUnavailable();
-        deps.logger.warn({ err: error, requestId }, 'dependency unavailable');
+        if (!deps.health) deps.logger.warn({ err: error, requestId }, 'dependency unavailable');
+        else if (!deps.health.isDown('redis')) {
+          // Logged once per outage, naming the setting; the next success reports it back.
+          deps.health.reportDown('database', error, DATABASE_HINT);
+          databaseReported = true;
+        }
         return fail(503, unavailable.code, unavailable.message, { 'Retry-After': '5' });
       }
       deps.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'unexpected error');

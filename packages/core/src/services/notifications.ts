@@ -5,6 +5,7 @@ import { readUploadResult } from '../domain/upload-result.js';
 import { AccessDenied, BadRequest } from '../errors.js';
 import { UnrecoverableJobError, type JobPort, type NotificationJob } from '../jobs/port.js';
 import type { Logger } from '../logger.js';
+import type { Health } from '../ops/health.js';
 import type { NotificationRepository } from '../repositories/notifications.js';
 import type { ImageService, ProcessingResult } from './images.js';
 
@@ -15,6 +16,8 @@ export interface NotificationServiceDeps {
   jobs: () => JobPort;
   config: AlbumkitConfig;
   logger: Logger;
+  /** Which dependencies are known to be down (their outage is logged there, once). */
+  health?: Pick<Health, 'isDown'>;
 }
 
 export interface IncomingNotification {
@@ -70,8 +73,9 @@ export class NotificationService {
     try {
       await this.deps.jobs().enqueue('notification', job);
     } catch (error) {
-      // Recorded: `resume` (the worker's sweep) enqueues it once the queue is back.
-      this.deps.logger.warn({ err: error, uploadKey }, 'notification recorded, not enqueued');
+      // Recorded: `resume` (the worker's sweep) enqueues it once the queue is back. A Redis outage
+      // is reported once where it is seen; only other failures are told here.
+      if (!this.deps.health?.isDown('redis')) this.deps.logger.warn({ err: error, uploadKey }, 'notification recorded, not enqueued');
     }
     return this.deps.tokens.renewNotification(verified);
   }
