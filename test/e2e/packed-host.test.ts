@@ -241,9 +241,9 @@ export { status, url, closing };
           moduleResolution: 'NodeNext',
           strict: true,
           noEmit: true,
-          // As most hosts do (tsc --init): the installed declarations are checked where the host uses
-          // them; the optional prom-client peer, absent here, stays unchecked.
-          skipLibCheck: true,
+          // The installed declarations are checked whole: they must compile without the optional
+          // prom-client peer, which this host does not install.
+          skipLibCheck: false,
           // Node's own types from the workspace: the host installed no @types/node.
           typeRoots: [join(ROOT, 'node_modules/@types')],
           types: ['node'],

@@ -2,15 +2,25 @@ import { createRequire } from 'node:module';
 import type { Telemetry } from '@albumkit/core';
 import type * as PromClient from 'prom-client';
 
+/**
+ * The part of a prom-client `Registry` albumkit uses, described here so that a host compiles
+ * without prom-client's types (it is an optional peer); any prom-client `Registry` is one.
+ */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+  registerMetric(metric: never): void;
+}
+
 export interface MetricsOptions {
   /** Register albumkit's metrics in this prom-client registry (the host's own); default: a registry of albumkit's. */
-  registry?: PromClient.Registry;
+  registry?: MetricsRegistry;
   /** Also collect prom-client's process metrics (CPU, memory, event loop) in albumkit's own registry (default true). */
   defaultMetrics?: boolean;
 }
 
 export interface AlbumkitMetrics {
-  registry: PromClient.Registry;
+  registry: MetricsRegistry;
   /** The exposition text and its content type, queue depths read now. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -30,7 +40,7 @@ function loadPromClient(): typeof PromClient {
 }
 
 /** One set of metrics per telemetry and registry, so that mounting twice never registers twice. */
-const created = new WeakMap<Telemetry, Map<PromClient.Registry | undefined, AlbumkitMetrics>>();
+const created = new WeakMap<Telemetry, Map<MetricsRegistry | undefined, AlbumkitMetrics>>();
 
 /**
  * albumkit's Prometheus metrics, fed by its telemetry: requests by method, route pattern and
@@ -43,7 +53,7 @@ export function albumkitMetrics(telemetry: Telemetry, options: MetricsOptions = 
   if (existing) return existing;
 
   const prom = loadPromClient();
-  const registry = options.registry ?? new prom.Registry();
+  const registry = (options.registry as PromClient.Registry | undefined) ?? new prom.Registry();
   if (!options.registry && options.defaultMetrics !== false) prom.collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
