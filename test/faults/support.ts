@@ -91,7 +91,8 @@ export function privateRedis(port: number, dir: string, extraArgs: string[] = []
       if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
     },
     async kill() {
-      if (!child || child.exitCode !== null) return;
+      // A process killed by a signal keeps exitCode null: signalCode tells it has exited.
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
