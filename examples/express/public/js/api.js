@@ -34,20 +34,50 @@ export const session = {
 
 export const SESSION_EXPIRED = 'Your session expired or the token is not valid. Sign in again with a fresh token (restarting npm start prints one).';
 
-/** `fetch` with the token; renews it from `X-token`; throws ApiError with a message for people. */
-export async function request(path, { method = 'GET', json, base = API } = {}) {
+/** The claims of a token (not verified: only to tell an expired session from a refused action). */
+export function tokenClaims(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload));
+  } catch {
+    return {};
+  }
+}
+
+function sessionStillValid() {
+  const { exp } = tokenClaims(session.token ?? '');
+  return typeof exp === 'number' && exp * 1000 > Date.now() + 5000;
+}
+
+/**
+ * `fetch` with the token; renews it from `X-token`; throws ApiError with a message for people.
+ * `json` sends a JSON body, `form` a form-encoded one (as the API's own clients do, e.g.
+ * `album[public_id]=…&merge=true`). `action` words a refusal (401 while the token is still
+ * valid: the token lacks that right) instead of signing out.
+ */
+export async function request(path, { method = 'GET', json, form, base = API, action } = {}) {
   const headers = { Accept: 'application/json' };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
-  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  let payload;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(json);
+  } else if (form !== undefined) {
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    payload = new URLSearchParams(form).toString();
+  }
   let response;
   try {
-    response = await fetch(base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+    response = await fetch(base + path, { method, headers, body: payload });
   } catch {
     throw new ApiError('Cannot reach the server. Is npm start still running?');
   }
   const renewed = response.headers.get('X-token');
   if (renewed) session.token = renewed;
-  if (response.status === 401) throw new ApiError(SESSION_EXPIRED, { status: 401, sessionExpired: true });
+  if (response.status === 401) {
+    if (action && sessionStillValid()) throw new ApiError(`You may not ${action} with this sign-in.`, { status: 401 });
+    throw new ApiError(SESSION_EXPIRED, { status: 401, sessionExpired: true });
+  }
 
   const text = await response.text();
   let body;
@@ -63,6 +93,7 @@ export async function request(path, { method = 'GET', json, base = API } = {}) {
 function describeFailure(status, body) {
   const detail = typeof body?.message === 'string' ? body.message : '';
   if (status === 404) return detail ? `Not found: ${detail}.` : 'Not found.';
+  if (status === 409) return detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : 'That conflicts with what the server holds.';
   if (status === 400 || status === 422) return detail ? `The server refused the request: ${detail}.` : 'The server refused the request.';
   if (status === 413) return 'That is too large for the server.';
   if (status === 503) return 'The server is busy or one of its services is down. Try again in a moment.';
@@ -70,23 +101,47 @@ function describeFailure(status, body) {
   return detail || `The server answered ${status}.`;
 }
 
+const idPath = (...parts) => parts.map((part) => encodeURIComponent(part)).join('/');
+
+/** Every page of a listing (`limit` + `cursor`, next cursor in X-Next-Cursor). */
+async function allPages(route, query = {}) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 50; page++) {
+    const params = new URLSearchParams({ ...query, limit: '100' });
+    if (cursor) params.set('cursor', cursor);
+    const { body, headers } = await request(`${route}?${params}`);
+    items.push(...body);
+    cursor = headers.get('X-Next-Cursor');
+    if (!cursor) break;
+  }
+  return items;
+}
+
 export const api = {
   createAlbum: () => request('/albums', { method: 'POST', json: {} }).then((r) => r.body),
   album: (id) => request(`/albums/${encodeURIComponent(id)}`).then((r) => r.body),
-  /** Every image of the album, page by page (`limit` + `cursor`, next cursor in X-Next-Cursor). */
-  async images(albumId) {
-    const images = [];
-    let cursor = null;
-    for (let page = 0; page < 50; page++) {
-      const query = new URLSearchParams({ limit: '100' });
-      if (cursor) query.set('cursor', cursor);
-      const { body, headers } = await request(`/albums/${encodeURIComponent(albumId)}/images?${query}`);
-      images.push(...body);
-      cursor = headers.get('X-Next-Cursor');
-      if (!cursor) break;
-    }
-    return images;
+  /** Every image of the album, page by page. */
+  images: (albumId) => allPages(`/albums/${idPath(albumId)}/images`),
+  /** One page of the organization's albums, and the cursor of the next one. */
+  async albums(cursor) {
+    const params = new URLSearchParams({ limit: '50' });
+    if (cursor) params.set('cursor', cursor);
+    const { body, headers } = await request(`/albums?${params}`);
+    return { albums: body, next: headers.get('X-Next-Cursor') };
   },
+  renameAlbum: (id, name) =>
+    request(`/albums/${idPath(id)}`, { method: 'PUT', form: { 'album[public_id]': name }, action: 'rename this album' }).then((r) => r.body),
+  /** Moves every photo of `id` into the existing album `into`; `id` is removed. */
+  mergeAlbum: (id, into) =>
+    request(`/albums/${idPath(id)}`, { method: 'PUT', form: { 'album[public_id]': into, merge: 'true' }, action: 'merge this album' }).then((r) => r.body),
+  duplicateAlbum: (id, destination) =>
+    request(`/albums/${idPath(id)}/duplicate`, { method: 'POST', form: { destination_id: destination }, action: 'duplicate this album' }).then((r) => r.body),
+  editImage: (id, fields, action) => request(`/images/${idPath(id)}`, { method: 'PUT', json: fields, action }).then((r) => r.body),
+  deleteImage: (id) => request(`/images/${idPath(id)}`, { method: 'DELETE', action: 'delete this photo' }),
+  /** The album's trash, latest deletion first. */
+  trash: (albumId) => allPages('/trashed_images', { album_id: albumId }),
+  restore: (id) => request(`/trashed_images/${idPath(id)}`, { method: 'DELETE', action: 'restore this photo' }).then((r) => r.body),
   image: (id) => request(`/images/${encodeURIComponent(id)}`).then((r) => r.body),
   addUpload: (albumId, result) =>
     request(`/albums/${encodeURIComponent(albumId)}/images`, { method: 'POST', json: { cloudinary: result } }).then((r) => r.body),

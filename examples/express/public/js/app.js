@@ -1,7 +1,11 @@
-// The albumkit demo page: sign in with a token, open or create an album, upload photos directly
-// to Cloudinary, watch them get processed, look at one photo's renditions and EXIF.
-import { api, session } from './api.js';
-import { eachLimited, uploadFile } from './upload.js';
+// The albumkit demo page: sign in with a token, pick an album from the organization's list (or
+// create, rename, merge, duplicate one), upload photos directly to Cloudinary, watch them get
+// processed; in the viewer, go through the photos, caption, rotate, duplicate or delete one
+// (undo restores it from the trash, which has its own view).
+import { albumList, askAlbumName } from './albums.js';
+import { api, session, tokenClaims } from './api.js';
+import { notify } from './notices.js';
+import { eachLimited, isImageFile, uploadFile } from './upload.js';
 import { describeBytes, describeGps, describeTakenAt, el, mapUrl, $ } from './ui.js';
 
 const ALBUM_KEY = 'albumkit-demo.album';
@@ -16,29 +20,15 @@ const state = {
   pollTimer: 0,
   viewerId: null,
   uploading: 0,
+  /** Filenames of the photos seen, by id: the trash lists ids and thumbnails only. */
+  names: new Map(),
+  trashOpen: false,
 };
+
+const albums = albumList({ onOpen: (id) => openAlbum(id), onError: (error) => fail(error) });
 
 // ---------------------------------------------------------------------------------------------
 // Notices and errors
-
-function notify(message, kind = 'error') {
-  const notices = $('#notices');
-  for (const existing of notices.children) if (existing.dataset.message === message) return;
-  const close = el('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss' }, '×');
-  const notice = el('div', { class: `notice ${kind}`, 'data-message': message }, el('span', {}, message), close);
-  const remove = () => {
-    notice.remove();
-    if (notices.children.length === 0 && notices.hidePopover && notices.matches(':popover-open')) notices.hidePopover();
-  };
-  close.addEventListener('click', remove);
-  notices.append(notice);
-  // A popover sits in the top layer: above an open photo dialog too (shown again to come last).
-  if (notices.showPopover) {
-    if (notices.matches(':popover-open')) notices.hidePopover();
-    notices.showPopover();
-  }
-  if (kind !== 'error') setTimeout(remove, 4000);
-}
 
 function fail(error) {
   if (error?.sessionExpired) {
@@ -51,15 +41,6 @@ function fail(error) {
 
 // ---------------------------------------------------------------------------------------------
 // Session
-
-function tokenClaims(token) {
-  try {
-    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(atob(payload));
-  } catch {
-    return {};
-  }
-}
 
 function showSignIn() {
   $('#workspace').hidden = true;
@@ -93,7 +74,7 @@ async function createAlbum() {
   button.disabled = true;
   try {
     setAlbum(await api.createAlbum());
-    await refresh();
+    await Promise.all([refresh(), albums.load()]);
     notify('New album created. Drop some photos in it.', 'info');
   } catch (error) {
     fail(error);
@@ -108,8 +89,10 @@ function setAlbum(album) {
     state.cards.clear();
     $('#grid').replaceChildren();
     $('#events').replaceChildren();
+    showTrash(false);
   }
   state.album = album;
+  albums.setCurrent(album.id);
   localStorage.setItem(ALBUM_KEY, album.id);
   history.replaceState(null, '', `#album=${encodeURIComponent(album.id)}`);
   $('#album-title').replaceChildren('Album ', el('code', { class: 'album-id', title: album.id }, album.id));
@@ -136,6 +119,7 @@ async function refresh() {
     const [images, events] = await Promise.all([api.images(albumId), api.events(albumId).catch(() => null)]);
     if (state.album?.id !== albumId) return;
     state.images = images;
+    for (const image of images) state.names.set(image.id, image.filename);
     renderGrid();
     if (events) renderEvents(events);
     if (state.viewerId) {
@@ -156,6 +140,7 @@ function stopPolling() {
 }
 
 function upsertImage(image) {
+  state.names.set(image.id, image.filename);
   const index = state.images.findIndex((existing) => existing.id === image.id);
   if (index >= 0) state.images[index] = image;
   else state.images.push(image);
@@ -170,7 +155,7 @@ function renderGrid() {
   const seen = new Set();
   state.images.forEach((image, index) => {
     seen.add(image.id);
-    const key = `${image.processed}|${image.taken_at}|${image.filename}`;
+    const key = `${image.processed}|${image.taken_at}|${image.filename}|${image.title}|${image.thumbnails.large}`;
     let entry = state.cards.get(image.id);
     if (!entry || entry.key !== key) {
       const card = renderCard(image);
@@ -187,6 +172,7 @@ function renderGrid() {
     }
   }
   renderAlbumMeta();
+  if (state.viewerId) renderNavigation();
 }
 
 function statusBadge(image) {
@@ -233,6 +219,7 @@ function renderCard(image) {
       'div',
       { class: 'photo-caption' },
       el('span', { class: 'filename', title: image.filename ?? '' }, image.filename ?? 'Untitled'),
+      image.title ? el('span', { class: 'photo-title', title: image.title }, image.title) : null,
       taken
         ? el('time', { class: 'taken', datetime: image.taken_at, title: `Taken ${taken}` }, taken)
         : el('span', { class: 'taken muted' }, image.processed ? 'No date taken' : 'Reading date…'),
@@ -243,10 +230,25 @@ function renderCard(image) {
 // ---------------------------------------------------------------------------------------------
 // Uploads
 
+/** The message for files that are not images: named, so that nothing is dropped silently. */
+function notImagesMessage(rejected) {
+  const names = rejected.map((file) => `“${file.name}”`);
+  const listed = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+  return rejected.length === 1
+    ? `${listed} is not an image, so it was not uploaded. Only photos can be added: JPEG, PNG, HEIC, TIFF, AVIF…`
+    : `${listed} are not images, so they were not uploaded. Only photos can be added: JPEG, PNG, HEIC, TIFF, AVIF…`;
+}
+
 async function uploadFiles(fileList) {
-  const files = [...fileList].filter((file) => file.type.startsWith('image/') || /\.(heic|heif|avif|tiff?)$/i.test(file.name));
   if (!state.album) return notify('Open or create an album first.');
-  if (files.length === 0) return notify('Those are not photos: choose image files.');
+  const all = [...fileList];
+  const files = all.filter(isImageFile);
+  const rejected = all.filter((file) => !isImageFile(file));
+  if (rejected.length) {
+    for (const file of rejected) uploadRow(file).failed('Not an image: not uploaded');
+    notify(notImagesMessage(rejected));
+  }
+  if (files.length === 0) return;
   state.uploading += files.length;
   renderAlbumMeta();
   try {
@@ -266,13 +268,16 @@ async function uploadFiles(fileList) {
       upsertImage(image);
       row.done();
     } catch (error) {
-      row.failed(error.message);
-      fail(error);
+      // The storage server reads the file: one that only looks like a photo is refused there.
+      const unreadable = /invalid image file/i.test(error.message);
+      row.failed(unreadable ? 'Not an image the server can read: not uploaded' : error.message);
+      if (unreadable) notify(`“${file.name}” is not an image the server can read, so it was not uploaded.`);
+      else fail(error);
     } finally {
       state.uploading -= 1;
     }
   });
-  await refresh();
+  await Promise.all([refresh(), albums.load()]);
 }
 
 function uploadRow(file) {
@@ -350,16 +355,34 @@ async function uploadDone() {
 // One photo
 
 async function openViewer(id) {
+  const changed = state.viewerId !== id;
   state.viewerId = id;
   const cached = state.images.find((image) => image.id === id);
-  if (cached) renderViewer(cached);
+  if (cached) renderViewer(cached, { fresh: changed });
   const dialog = $('#viewer');
   if (!dialog.open) dialog.showModal();
   try {
-    renderViewer(await api.image(id));
+    const image = await api.image(id);
+    if (state.viewerId === id) renderViewer(image, { fresh: changed && !cached });
   } catch (error) {
     fail(error);
   }
+}
+
+/** Previous (-1) or next (+1) photo of the album, in the grid's order. */
+function step(offset) {
+  const index = state.images.findIndex((image) => image.id === state.viewerId);
+  const target = state.images[index + offset];
+  if (index >= 0 && target) openViewer(target.id);
+}
+
+function renderNavigation() {
+  const index = state.images.findIndex((image) => image.id === state.viewerId);
+  const prev = $('#viewer-prev');
+  const next = $('#viewer-next');
+  prev.disabled = index <= 0;
+  next.disabled = index < 0 || index >= state.images.length - 1;
+  $('#viewer-position').textContent = index >= 0 ? `${index + 1} of ${state.images.length}` : '';
 }
 
 function closeViewer() {
@@ -367,7 +390,8 @@ function closeViewer() {
   $('#viewer').close();
 }
 
-function renderViewer(image) {
+/** Shows `image`; `fresh`: another photo than the one shown, so its caption fields are filled again. */
+function renderViewer(image, { fresh = false } = {}) {
   const dialog = $('#viewer');
   dialog.dataset.imageId = image.id;
   dialog.dataset.processed = String(image.processed);
@@ -391,6 +415,8 @@ function renderViewer(image) {
         ? el('span', {}, el('span', { class: 'gps' }, gps), el('a', { class: 'map-link', href: mapUrl(image.gps), target: '_blank', rel: 'noopener' }, 'Open in OpenStreetMap ↗'))
         : image.processed ? 'No GPS coordinates' : 'Reading…',
     ],
+    ['Caption', image.title || image.description ? [image.title, image.description].filter(Boolean).join(' · ') : 'None'],
+    ['Rotation', `${image.rotation ?? 0}°`],
     ['Size', `${image.width} × ${image.height} px${typeof image.size === 'number' ? ` · ${describeBytes(image.size)}` : ''}`],
     ['Format', (image.format ?? 'unknown').toUpperCase()],
     ['Status', image.processed ? (image.processing_error ? `Processed (${image.processing_error})` : 'Processed') : 'Processing…'],
@@ -398,6 +424,9 @@ function renderViewer(image) {
   ];
   $('#viewer-facts').replaceChildren(...facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { 'data-fact': term.toLowerCase().replace(/\s+/g, '-') }, value)]));
   $('#download').href = image.original_url;
+  dialog.dataset.rotation = String(image.rotation ?? 0);
+  renderNavigation();
+  renderCaption(image, fresh);
 
   const rows = Object.entries(image.exifs && typeof image.exifs === 'object' ? image.exifs : {});
   const body = $('#viewer-exif tbody');
@@ -413,6 +442,96 @@ function exifValue(value) {
   return text.length > 160 ? `${text.slice(0, 160)}…` : text;
 }
 
+/** The caption fields: filled from the image when another photo is shown or nothing was typed. */
+function renderCaption(image, fresh) {
+  const form = $('#caption-form');
+  const title = $('#caption-title');
+  const description = $('#caption-description');
+  if (fresh || !form.dataset.dirty) {
+    title.value = image.title ?? '';
+    description.value = image.description ?? '';
+    delete form.dataset.dirty;
+    if (fresh) $('#caption-status').textContent = '';
+  }
+}
+
+async function saveCaption(event) {
+  event.preventDefault();
+  const id = state.viewerId;
+  const button = $('#caption-save');
+  const status = $('#caption-status');
+  const title = $('#caption-title').value.trim();
+  const description = $('#caption-description').value.trim();
+  button.disabled = true;
+  status.textContent = 'Saving…';
+  try {
+    const image = await api.editImage(id, { title: title || null, description: description || null }, 'caption this photo');
+    delete $('#caption-form').dataset.dirty;
+    upsertImage(image);
+    if (state.viewerId === id) renderViewer(image, { fresh: false });
+    status.textContent = 'Caption saved';
+  } catch (error) {
+    status.textContent = '';
+    fail(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Turns the photo a quarter clockwise (90) or anticlockwise (-90): every rendition follows. */
+async function rotate(degrees) {
+  const id = state.viewerId;
+  const current = state.images.find((image) => image.id === id)?.rotation ?? Number($('#viewer').dataset.rotation ?? 0);
+  const buttons = [$('#rotate-left'), $('#rotate-right')];
+  for (const button of buttons) button.disabled = true;
+  try {
+    const image = await api.editImage(id, { rotation: (((current + degrees) % 360) + 360) % 360 }, 'rotate this photo');
+    upsertImage(image);
+    if (state.viewerId === id) renderViewer(image);
+  } catch (error) {
+    fail(error);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+/** To the trash, with an Undo that restores it; the viewer goes on to the next photo. */
+async function deleteShown() {
+  const id = state.viewerId;
+  const index = state.images.findIndex((image) => image.id === id);
+  const name = state.names.get(id) ?? 'The photo';
+  const button = $('#delete');
+  button.disabled = true;
+  try {
+    await api.deleteImage(id);
+  } catch (error) {
+    button.disabled = false;
+    return fail(error);
+  }
+  button.disabled = false;
+  state.images = state.images.filter((image) => image.id !== id);
+  renderGrid();
+  const following = state.images[index] ?? state.images[index - 1];
+  if (state.viewerId === id) {
+    if (following) openViewer(following.id);
+    else closeViewer();
+  }
+  notify(`${name} was moved to the trash.`, 'info', { action: { label: 'Undo', run: () => restore(id) } });
+  albums.load();
+  if (state.trashOpen) loadTrash();
+}
+
+async function restore(id) {
+  try {
+    const image = await api.restore(id);
+    upsertImage(image);
+    notify(`${state.names.get(id) ?? 'The photo'} is back in the album.`, 'info');
+    await Promise.all([refresh(), albums.load(), state.trashOpen ? loadTrash() : null]);
+  } catch (error) {
+    fail(error);
+  }
+}
+
 async function duplicate() {
   const button = $('#duplicate');
   button.disabled = true;
@@ -426,6 +545,125 @@ async function duplicate() {
   } finally {
     button.disabled = false;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trash
+
+function showTrash(open) {
+  state.trashOpen = open;
+  $('#trash-view').hidden = !open;
+  $('#photos-view').hidden = open;
+  if (open) {
+    loadTrash().then(() => $('#hide-trash').focus());
+  }
+}
+
+const deletedFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+async function loadTrash() {
+  if (!state.album) return;
+  const albumId = state.album.id;
+  let trashed;
+  try {
+    trashed = await api.trash(albumId);
+  } catch (error) {
+    return fail(error);
+  }
+  if (state.album?.id !== albumId) return;
+  $('#trash-count').textContent = trashed.length ? String(trashed.length) : '';
+  $('#trash-empty').hidden = trashed.length > 0;
+  $('#trash-grid').replaceChildren(...trashed.map(trashCard));
+}
+
+function trashCard(entry) {
+  const name = state.names.get(entry.id) ?? `Photo ${entry.id.slice(0, 8)}`;
+  const holder = el('div', { class: 'thumb' });
+  // An unprocessed image's URL is a placeholder (`/assets/blank.jpg#…`): a neutral tile instead.
+  if (!entry.thumbnail_url.includes('#')) {
+    const img = el('img', { src: entry.thumbnail_url, alt: name, loading: 'lazy', decoding: 'async' });
+    img.addEventListener('load', () => holder.classList.add('loaded'));
+    img.addEventListener('error', () => holder.classList.add('broken'));
+    holder.append(img);
+  }
+  const deleted = entry.deleted_at ? new Date(entry.deleted_at) : null;
+  const button = el('button', { type: 'button', class: 'button small', 'aria-label': `Restore ${name}` }, 'Restore');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    await restore(entry.id);
+    button.disabled = false;
+  });
+  return el(
+    'li',
+    { class: 'photo-card trashed', 'data-image-id': entry.id },
+    el('div', { class: 'photo' }, holder),
+    el(
+      'div',
+      { class: 'photo-caption' },
+      el('span', { class: 'filename', title: name }, name),
+      deleted ? el('time', { class: 'taken', datetime: entry.deleted_at }, `Deleted ${deletedFormat.format(deleted)}`) : null,
+      button,
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Album names: rename, merge, duplicate
+
+function renameAlbum() {
+  const from = state.album.id;
+  askAlbumName({
+    title: 'Rename the album',
+    help: `The album “${from}” keeps its photos under its new name.`,
+    label: 'New name',
+    submit: 'Rename',
+    value: from,
+    check: (name) =>
+      name === from ? 'That is already its name.' : albums.find(name) ? `An album named “${name}” already exists: use “Merge into…” to move the photos into it.` : null,
+    async run(name) {
+      const renamed = await api.renameAlbum(from, name);
+      // The answer carries no upload form: the album's own read gives it.
+      await openAlbum(renamed.id ?? name);
+      await albums.load();
+      notify(`Renamed to “${name}”.`, 'info');
+    },
+  });
+}
+
+function mergeAlbum() {
+  const from = state.album.id;
+  askAlbumName({
+    title: 'Merge into another album',
+    help: `Every photo of “${from}” moves into the album you choose, and “${from}” is removed.`,
+    label: 'Album to merge into',
+    submit: 'Merge',
+    check: (name) =>
+      name === from ? 'Choose another album than this one.' : albums.find(name) ? null : `No album named “${name}”: choose one of the list (to give this album a new name, rename it).`,
+    async run(name) {
+      const merged = await api.mergeAlbum(from, name);
+      await openAlbum(merged?.id ?? name);
+      await albums.load();
+      notify(`Merged “${from}” into “${name}”.`, 'info');
+    },
+  });
+}
+
+function duplicateAlbum() {
+  const from = state.album.id;
+  askAlbumName({
+    title: 'Duplicate the album',
+    help: `A new album with a copy of every photo of “${from}” (the copies share the stored files).`,
+    label: 'Name of the copy',
+    submit: 'Duplicate',
+    value: `${from}-copy`,
+    check: (name) => (name === from ? 'Choose another name than this album’s.' : albums.find(name) ? `An album named “${name}” already exists: choose a new name.` : null),
+    async run(name) {
+      const copy = await api.duplicateAlbum(from, name);
+      await openAlbum(copy?.id ?? name);
+      await albums.load();
+      notify(`Duplicated as “${name}”.`, 'info');
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +691,28 @@ function wire() {
   $('#upload-done').addEventListener('click', uploadDone);
   $('#duplicate').addEventListener('click', duplicate);
   $('#viewer-close').addEventListener('click', closeViewer);
+  $('#viewer-prev').addEventListener('click', () => step(-1));
+  $('#viewer-next').addEventListener('click', () => step(1));
+  $('#viewer').addEventListener('keydown', (event) => {
+    if (event.target.closest('input, textarea, select') || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === 'ArrowLeft') step(-1);
+    else if (event.key === 'ArrowRight') step(1);
+    else return;
+    event.preventDefault();
+  });
+  $('#rotate-left').addEventListener('click', () => rotate(-90));
+  $('#rotate-right').addEventListener('click', () => rotate(90));
+  $('#delete').addEventListener('click', deleteShown);
+  $('#caption-form').addEventListener('submit', saveCaption);
+  $('#caption-form').addEventListener('input', () => ($('#caption-form').dataset.dirty = '1'));
+  $('#show-trash').addEventListener('click', () => showTrash(true));
+  $('#hide-trash').addEventListener('click', () => {
+    showTrash(false);
+    $('#show-trash').focus();
+  });
+  $('#rename-album').addEventListener('click', renameAlbum);
+  $('#merge-album').addEventListener('click', mergeAlbum);
+  $('#duplicate-album').addEventListener('click', duplicateAlbum);
   $('#viewer').addEventListener('close', () => (state.viewerId = null));
   $('#viewer').addEventListener('click', (event) => {
     if (event.target === event.currentTarget) closeViewer(); // the backdrop
@@ -493,7 +753,7 @@ async function start() {
   if (!session.token) return showSignIn();
   showWorkspace();
   const album = new URLSearchParams(location.hash.slice(1)).get('album') ?? localStorage.getItem(ALBUM_KEY);
-  if (album) await openAlbum(album);
+  await Promise.all([albums.load(), album ? openAlbum(album) : null]);
 }
 
 wire();

@@ -3,6 +3,11 @@
 
 export class UploadError extends Error {}
 
+/** A photo by its type, or by its name for the formats browsers often give no image type (HEIC, AVIF, TIFF). */
+export function isImageFile(file) {
+  return file.type.startsWith('image/') || /\.(heic|heif|avif|tiff?)$/i.test(file.name);
+}
+
 /**
  * POSTs `file` with every field of `form.params` to `form.url` (multipart), reporting progress
  * from 0 to 1. Resolves with Cloudinary's upload result.

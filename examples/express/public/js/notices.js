@@ -1,0 +1,49 @@
+// Notices: errors stay until dismissed; information fades after a few seconds, and one with an
+// action (Undo) stays longer, and not while the pointer or the keyboard focus is on it.
+import { el, $ } from './ui.js';
+
+const INFO_MS = 4000;
+const ACTION_MS = 10000;
+
+/**
+ * Shows `message`; `kind` is `error` or `info`. `action: { label, run }` adds a button that runs
+ * once and dismisses the notice. Returns a function that dismisses it.
+ */
+export function notify(message, kind = 'error', { action } = {}) {
+  const notices = $('#notices');
+  if (!action) for (const existing of notices.children) if (existing.dataset.message === message) return () => {};
+  const close = el('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss' }, '×');
+  const text = el('span', { class: 'notice-text' }, message);
+  const notice = el('div', { class: `notice ${kind}`, 'data-message': message }, text);
+  const remove = () => {
+    clearTimeout(timer);
+    notice.remove();
+    if (notices.children.length === 0 && notices.hidePopover && notices.matches(':popover-open')) notices.hidePopover();
+  };
+  if (action) {
+    const button = el('button', { type: 'button', class: 'button small notice-action' }, action.label);
+    button.addEventListener('click', () => {
+      remove();
+      action.run();
+    });
+    notice.append(button);
+  }
+  notice.append(close);
+  close.addEventListener('click', remove);
+  notices.append(notice);
+  // A popover sits in the top layer: above an open photo dialog too (shown again to come last).
+  if (notices.showPopover) {
+    if (notices.matches(':popover-open')) notices.hidePopover();
+    notices.showPopover();
+  }
+  let timer = 0;
+  if (kind !== 'error') {
+    const ms = action ? ACTION_MS : INFO_MS;
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => (notice.matches(':hover, :focus-within') ? later() : remove()), ms);
+    };
+    later();
+  }
+  return remove;
+}
