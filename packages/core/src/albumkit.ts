@@ -5,6 +5,7 @@ import { Tokens } from './auth/tokens.js';
 import { ImageChangeFeed } from './cache/image-changes.js';
 import { ImageJsonCache } from './cache/image-json.js';
 import { DeliveryUrlSigner, ProxyUrlSigner } from './cloudinary/urls.js';
+import { CloudinaryAdmin } from './cloudinary/admin.js';
 import { parseConfig, type AlbumkitConfig, type AlbumkitConfigInput } from './config.js';
 import { connectDatabase, waitForDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -29,6 +30,8 @@ import { ImageJsonReader } from './services/image-json.js';
 import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
 import { IntegratorService } from './services/integrator.js';
+import { PurgeRepository } from './repositories/purge.js';
+import { PurgeService } from './services/purge.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
   /** An open database to use instead of connecting from `databaseUrl` / `dataDir`. */
@@ -56,6 +59,8 @@ export interface Albumkit {
   integrator: IntegratorService;
   events: EventService;
   webhooks: WebhookService;
+  /** The trash purge: `purge.run({ olderThanDays })` → `{ images, assets }` (also scheduled, see `purgeIntervalSeconds`). */
+  purge: PurgeService;
   repositories: {
     organizations: OrganizationRepository;
     albums: AlbumRepository;
@@ -75,7 +80,7 @@ export interface Albumkit {
   /** Requests, jobs and queue depths as they happen, for a metrics library (`@albumkit/http-adapter`'s Prometheus metrics). */
   telemetry: Telemetry;
   /** The processors of the jobs core defines, for a queue implementation to run. */
-  processors: Pick<Processors, 'notification' | 'webhook'>;
+  processors: Pick<Processors, 'notification' | 'webhook' | 'purge'>;
   /** Subscribes to an event (`new_image`, `processed_image`, `upload_done`); returns the unsubscribe function. */
   on<K extends EventName>(event: K, listener: EventListener<K>): () => void;
   /** Issues a server token for a user (4 hours by default). */
@@ -162,7 +167,15 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     logger,
     health,
   });
+  const purge = new PurgeService({
+    db,
+    purge: new PurgeRepository(db),
+    cloudinary: new CloudinaryAdmin(config.cloudinary),
+    retentionDays: config.trashRetentionDays,
+    logger,
+  });
   const processors: Albumkit['processors'] = {
+    purge: ({ olderThanDays }) => purge.run({ olderThanDays }),
     notification: (job) => notifications.process(job),
     webhook: ({ eventId, webhookId }, { attempt }) => webhooks.deliver(eventId, webhookId, attempt),
   };
@@ -193,6 +206,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     integrator,
     events,
     webhooks,
+    purge,
     repositories,
     processors,
     health,
@@ -216,6 +230,9 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     : new InProcessJobs(observedProcessors(processors, telemetry), {
         onFailed: (name, data, error) => logger.error({ err: error, job: name, data }, 'job failed'),
       });
+  // In-process jobs purge the trash on a timer (BullMQ: the worker's job scheduler).
+  const timed = jobs as Partial<Pick<InProcessJobs, 'every'>>;
+  if (typeof timed.every === 'function' && config.purgeIntervalSeconds > 0) timed.every('purge', {}, config.purgeIntervalSeconds * 1000);
   // A queue that can report on itself (BullMQ: Redis, queue lag, depths) registers here.
   if (isOpsAware(jobs)) jobs.attachOps({ health, telemetry, logger });
   return albumkit;

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { Tokens } from './auth/tokens.js';
+import { CloudinaryAdmin } from './cloudinary/admin.js';
+import { configSchema, parseCloudinaryUrl } from './config.js';
 import { connectDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { OrganizationRepository } from './repositories/organizations.js';
+import { PurgeRepository } from './repositories/purge.js';
 import { WebhookRepository } from './repositories/webhooks.js';
+import { PurgeService } from './services/purge.js';
 import { SetupService } from './services/setup.js';
 
 const USAGE = `albumkit <command>
@@ -17,9 +21,11 @@ const USAGE = `albumkit <command>
                                            prints sharinpix://<id>:<secret>@<host>/api/v1
   token <user_id> [--admin] [--abilities JSON] [--ttl SECONDS]
                                            prints a server token for the user
+  trash purge [--older-than DAYS]          destroys images trashed at least DAYS ago (default 30),
+                                           their Cloudinary assets unless another image uses them
 
 Environment: DATABASE_URL (absent: embedded PGlite in ALBUMKIT_DATA_DIR, default .data/pglite),
-ALBUMKIT_PUBLIC_URL (for create-secret), ALBUMKIT_SECRET (for token).`;
+ALBUMKIT_PUBLIC_URL (for create-secret), ALBUMKIT_SECRET (for token), CLOUDINARY_URL (for trash purge).`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -33,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       admin: { type: 'boolean' },
       abilities: { type: 'string' },
       ttl: { type: 'string' },
+      'older-than': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,6 +80,28 @@ async function main(argv: string[]): Promise<number> {
       case 'create-user':
         console.log((await setup.createUser(needs('an organization id'), { sfid: values.sfid, email: values.email, name: values.name })).id);
         return 0;
+      case 'trash': {
+        if (argument !== 'purge') throw new UsageError(`trash: expected "trash purge"\n\n${USAGE}`);
+        const olderThan = values['older-than'];
+        const days = olderThan === undefined ? configSchema.shape.trashRetentionDays.parse(undefined) : Number(olderThan);
+        if (olderThan !== undefined && (olderThan.trim() === '' || !Number.isFinite(days) || days < 0)) {
+          throw new UsageError(`--older-than: a number of days, 0 or more, is expected (got "${olderThan}")`);
+        }
+        const cloudinaryUrl = process.env.CLOUDINARY_URL;
+        if (!cloudinaryUrl) throw new UsageError('CLOUDINARY_URL is required to destroy assets');
+        const cloudinary = configSchema.shape.cloudinary.parse(parseCloudinaryUrl(cloudinaryUrl));
+        await migrateToLatest(database.db);
+        const purge = new PurgeService({
+          db: database.db,
+          purge: new PurgeRepository(database.db),
+          cloudinary: new CloudinaryAdmin(cloudinary),
+          retentionDays: days,
+          logger: { error: (o, m) => console.error(m ?? '', o), warn: (o, m) => console.error(m ?? '', o) },
+        });
+        const { images, assets } = await purge.run();
+        console.log(`purged ${images} images, ${assets} assets`);
+        return 0;
+      }
       case 'create-secret':
         console.log((await setup.createSecret(needs('an organization id'), values.description)).url);
         return 0;

@@ -89,6 +89,16 @@ export const configSchema = z.object({
   webhookTimeoutMs: z.number().int().positive().default(10_000),
   /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. Default true. */
   verifyUploadSignatures: z.boolean().default(true),
+  /**
+   * Days a trashed image stays restorable before the purge destroys it (its Cloudinary asset
+   * unless another image uses it, then its row). Default 30; 0: purged by the next run.
+   */
+  trashRetentionDays: z.number().nonnegative().default(30),
+  /**
+   * How often the purge runs, in seconds: a BullMQ job scheduler in worker mode, a timer with
+   * in-process jobs. Default 3600 (hourly); 0: never on its own (`albumkit trash purge` only).
+   */
+  purgeIntervalSeconds: z.number().nonnegative().default(3600),
   /** Size and count caps of requests (each field has its default). */
   limits: limitsSchema,
   /**

@@ -17,7 +17,12 @@ export const DEFAULT_RETRY: Record<JobName, RetryPolicy> = {
   metadata: { attempts: 6, backoffMs: 2000 },
   // Receivers may be down for a while: about an hour of retries.
   webhook: { attempts: 12, backoffMs: 2000 },
+  // A purge that failed half-way loses nothing (the next one resumes): a few retries suffice.
+  purge: { attempts: 3, backoffMs: 60_000 },
 };
+
+/** Id of the job scheduler that enqueues the trash purge (one per queue prefix, shared by every worker). */
+export const PURGE_SCHEDULER = 'albumkit-trash-purge';
 
 export function jobOptions(policy: RetryPolicy, jobId: string): JobsOptions {
   return {

@@ -11,10 +11,10 @@ import {
   type Logger,
   type Processors,
 } from '@albumkit/core';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createProcessors, type ProcessorOptions } from './processors.js';
-import { queueName, redisRetryStrategy } from './queues.js';
+import { DEFAULT_RETRY, jobOptions, PURGE_SCHEDULER, queueName, redisRetryStrategy } from './queues.js';
 
 export interface WorkerOptions extends ProcessorOptions {
   albumkit: Albumkit;
@@ -28,6 +28,12 @@ export interface WorkerOptions extends ProcessorOptions {
   stalledIntervalMs?: number;
   /** Re-enqueue notifications and images left unhandled for this long (a lost job); 0 turns the sweep off. */
   sweepAfterMs?: number;
+  /**
+   * How often the trash purge runs (ms): a BullMQ job scheduler, upserted at start (every worker
+   * upserts the same one, so it runs once per interval whatever the number of workers).
+   * Default: the configuration's `purgeIntervalSeconds`; 0 removes the scheduler.
+   */
+  purgeEveryMs?: number;
   logger?: Logger;
   /** Replace or add processors (tests). */
   processors?: Partial<Processors>;
@@ -38,9 +44,11 @@ export interface RunningWorker {
   close(timeoutMs?: number): Promise<void>;
   workers: Record<JobName, Worker>;
   isRunning(): boolean;
+  /** Settles once the purge's job scheduler is upserted (or removed); rejects if Redis refused. */
+  purgeScheduled: Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10 };
+const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1 };
 
 /**
  * Starts one BullMQ worker per queue, running albumkit's processors. Each run is measured
@@ -121,6 +129,17 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     : undefined;
   sweep?.unref();
 
+  const purgeEvery = options.purgeEveryMs ?? albumkit.config.purgeIntervalSeconds * 1000;
+  const purgeQueue = new Queue(queueName(prefix, 'purge'), { connection });
+  purgeQueue.on('error', () => {}); // reported through the connection's error event
+  const { jobId: _id, ...purgeOptions } = jobOptions(DEFAULT_RETRY.purge, 'purge');
+  const purgeScheduled = (
+    purgeEvery > 0
+      ? purgeQueue.upsertJobScheduler(PURGE_SCHEDULER, { every: purgeEvery }, { name: 'purge', data: {}, opts: purgeOptions }).then(() => undefined)
+      : purgeQueue.removeJobScheduler(PURGE_SCHEDULER).then(() => undefined)
+  ).finally(() => purgeQueue.close());
+  purgeScheduled.catch((error: unknown) => logger.error({ err: error }, 'trash purge: job scheduler not set; is Redis up?'));
+
   let running = true;
   const removeCheck = health.addCheck('worker', () => {
     if (!running) throw new Error('worker closed');
@@ -128,6 +147,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   });
   return {
     workers,
+    purgeScheduled,
     isRunning: () => running && Object.values(workers).every((w) => w.isRunning()),
     async close(timeoutMs = 30_000) {
       running = false;

@@ -15,6 +15,7 @@ export interface InProcessJobsOptions {
  */
 export class InProcessJobs implements JobPort {
   private readonly running = new Map<string, Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   /** Cuts short the backoff waits of retrying jobs when the queue closes. */
   private readonly closing = new AbortController();
@@ -40,6 +41,19 @@ export class InProcessJobs implements JobPort {
     this.running.set(id, run);
   }
 
+  /**
+   * Enqueues the job every `everyMs` (a timer that does not keep the process alive) until the
+   * queue closes: the in-process stand-in for a BullMQ job scheduler (the trash purge).
+   */
+  every<K extends JobName>(name: K, data: JobPayloads[K], everyMs: number): void {
+    if (this.closed || !this.supports(name)) return;
+    const timer = setInterval(() => {
+      this.enqueue(name, data).catch((error: unknown) => this.options.onFailed?.(name, data, error));
+    }, everyMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
   /** Resolves when every job enqueued so far (and the jobs they enqueued) has finished. */
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
@@ -48,6 +62,7 @@ export class InProcessJobs implements JobPort {
   /** Waits for running jobs; jobs waiting to retry give up (with a queue, they would be retried later). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.closing.abort();
     await this.drain();
   }

@@ -19,10 +19,12 @@ export interface JobPayloads {
   metadata: { organizationId: string; imageId: string };
   /** Deliver one event to one webhook. */
   webhook: { eventId: string; webhookId: string };
+  /** Purge the trash: images trashed longer ago than the retention, and their unused assets. */
+  purge: { olderThanDays?: number };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['notification', 'metadata', 'webhook'];
+export const JOB_NAMES: readonly JobName[] = ['notification', 'metadata', 'webhook', 'purge'];
 
 export interface JobContext {
   /** 1 for the first run, 2 for the first retry, … */
@@ -67,6 +69,8 @@ export function jobId<K extends JobName>(name: K, data: JobPayloads[K]): string 
       const { eventId, webhookId } = data as JobPayloads['webhook'];
       return `webhook-${eventId}-${webhookId}`;
     }
+    case 'purge':
+      return 'purge'; // one purge at a time
     default:
       throw new Error(`unknown job ${String(name)}`);
   }

@@ -8,6 +8,7 @@ import * as imageOrder from './0006_image_order.js';
 import * as uploadOwner from './0007_upload_owner.js';
 import * as integrator from './0008_integrator.js';
 import * as trash from './0009_trash.js';
+import * as assetDestroys from './0010_asset_destroys.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_upload_owner': uploadOwner,
   '0008_integrator': integrator,
   '0009_trash': trash,
+  '0010_asset_destroys': assetDestroys,
 };
