@@ -197,10 +197,20 @@ async function arrange(app: TestApp, organizationId: string, request: RecordedRe
   }
 }
 
-/** Album JSON `thumbnails` (images of the album) are part of the album-management issue (#15): albumkit answers []. */
-const SHAPE_PENDING: Record<string, (json: any) => unknown> = {
-  'album__retrieve_an_album.json': (json) => ({ ...json, thumbnails: [] }),
-};
+/**
+ * Records whose state before the request a generic arrangement cannot rebuild (albums holding
+ * images, renames, merges, moves): replayed in albums.test.ts; here their recorded answers are
+ * checked against the document.
+ */
+const ARRANGED_ELSEWHERE = new Set([
+  'album__retrieve_an_album.json',
+  'album__listing_albums.json',
+  'album__rename_an_album.json',
+  'album__do_not_create_an_album.json',
+  'album__moving_images_from_source_album_to_destination_album.json',
+  'album__duplicate_an_album_with_tags.json',
+  'image_api__move_multiple_images_across_multiple_albums.json',
+]);
 
 /** Records that need a right the recorded claims do not show (the recording's user was an admin). */
 const EXTRA_CLAIMS: Record<string, Record<string, unknown>> = { 'secret__create_a_secret.json': { admin: true } };
@@ -218,6 +228,12 @@ describe.each(DIALECTS)('recorded examples replayed on %s, checked against the d
   const replayed = records.filter(({ request }) => request.request_headers.Authorization?.includes('token='));
 
   it.each(replayed.map((r) => [r.name, r.request] as const))('%s', async (name, request) => {
+    if (ARRANGED_ELSEWHERE.has(name)) {
+      const path = '/' + request.request_path.replace(/^\//, '');
+      const validate = responseValidator(doc, operationFor(doc, request.request_method, path)!.operation, request.response_status);
+      if (validate && request.response_body) expect(validate(JSON.parse(request.response_body)), JSON.stringify(validate.errors)).toBe(true);
+      return;
+    }
     const recordedOrganization = JSON.parse(request.response_body || 'null')?.organization ?? JSON.parse(request.response_body || 'null');
     const organization = await app.albumkit.setup.createOrganization(`Records ${name}`, { sfid: recordedOrganization?.sfid ?? null });
     const recordedToken = /token="([^"]+)"/.exec(request.request_headers.Authorization!)![1]!;
@@ -243,9 +259,7 @@ describe.each(DIALECTS)('recorded examples replayed on %s, checked against the d
     expect(Object.keys(response.headers).sort()).toEqual(Object.keys(request.response_headers).sort());
     expect(response.headers['Content-Type']).toBe(request.response_headers['Content-Type']);
     const recorded = request.response_body ? JSON.parse(request.response_body) : undefined;
-    const pending = SHAPE_PENDING[name];
-    // The whole shape, except the part an open issue is to build (and that part still checked against the schema below).
-    expect(shapeOf(pending ? pending(response.json) : response.json)).toEqual(shapeOf(pending ? pending(recorded) : recorded));
+    expect(shapeOf(response.json)).toEqual(shapeOf(recorded));
 
     const validate = responseValidator(doc, operationFor(doc, request.request_method, path)!.operation, request.response_status);
     if (validate) {

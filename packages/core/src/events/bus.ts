@@ -29,10 +29,12 @@ export interface EventPayloads {
   delete_image: ImageEventPayload;
   /** An image came back from the trash. */
   restore_image: ImageEventPayload;
+  /** An image moved to another album (`album_id`, the destination) from `from_album_id`. */
+  move_image: ImageEventPayload & { from_album_id: string };
 }
 
 export type EventName = keyof EventPayloads;
-export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image', 'delete_image', 'restore_image'];
+export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image', 'delete_image', 'restore_image', 'move_image'];
 
 /** In-process listeners also get the organization. */
 export type EventMap = { [K in EventName]: EventPayloads[K] & { organization_id: string } };

@@ -17,6 +17,15 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
+export const albumListingSchema = z
+  .object({
+    id: z.string(),
+    public_id: z.string(),
+    images_count: z.number().int(),
+    thumbnails: z.array(z.lazy(() => imageSchema)).describe('The JSON of its latest images'),
+  })
+  .meta({ id: 'AlbumListing' });
+
 export const uploadFormSchema = z
   .object({
     url: z.string().describe('Where the browser posts the file (Cloudinary upload API)'),

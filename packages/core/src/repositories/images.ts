@@ -410,6 +410,89 @@ export class ImageRepository {
     return query.orderBy('created_at').orderBy('id').limit(limit).execute();
   }
 
+  /** The latest `perAlbum` live images of each album (its thumbnails), newest first: one index scan per album. */
+  async latestOf(organizationId: string, albumIds: string[], perAlbum: number): Promise<Map<string, Image[]>> {
+    const byAlbum = new Map<string, Image[]>();
+    if (albumIds.length === 0) return byAlbum;
+    const { rows } = await sql<Image>`
+      select i.* from unnest(${albumIds}::text[]) as a(id)
+      cross join lateral (
+        select ${IMAGE_COLUMN_LIST} from images
+        where organization_id = ${organizationId}::uuid and album_id = a.id and deleted_at is null
+        order by created_at desc, id desc
+        limit ${perAlbum}
+      ) i`.execute(this.db);
+    for (const row of rows) {
+      const list = byAlbum.get(row.album_id);
+      if (list) list.push(row);
+      else byAlbum.set(row.album_id, [row]);
+    }
+    return byAlbum;
+  }
+
+  /**
+   * Moves live images to other albums of the organization, with both albums' counts, in one
+   * statement; only rows still live and not already there move. Returns the moved rows.
+   */
+  async move(organizationId: string, moves: Array<{ id: string; to: string }>, at: Date, db: Db = this.db): Promise<Array<Image & { from_album_id: string }>> {
+    if (moves.length === 0) return [];
+    const { rows } = await sql<Image & { from_album_id: string }>`
+      with wanted as (
+        select * from unnest(${moves.map((m) => m.id)}::uuid[], ${moves.map((m) => m.to)}::text[]) as w(id, album_id)
+      ), before as (
+        select i.id, i.album_id from images i join wanted w on w.id = i.id
+        where i.organization_id = ${organizationId}::uuid and i.deleted_at is null and i.album_id <> w.album_id
+        for update of i
+      ), moved as (
+        update images set album_id = w.album_id, updated_at = ${at}::timestamptz
+        from wanted w, before b
+        where images.id = w.id and images.id = b.id and images.organization_id = ${organizationId}::uuid
+        returning ${sql.raw(IMAGE_COLUMNS.map((c) => `images."${c}"`).join(', '))}, b.album_id as from_album_id
+      ), deltas as (
+        select album_id, count(*)::int as delta from moved group by album_id
+        union all
+        select from_album_id, -count(*)::int from moved group by from_album_id
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select ${organizationId}::uuid, album_id, ${countShard()}::int, sum(delta)::int from deltas
+        group by album_id
+        order by album_id
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      )
+      select * from moved`.execute(db);
+    return rows;
+  }
+
+  /**
+   * Copies every live image of an album into another (new ids, `group_id` = the source, the same
+   * Cloudinary asset), counted, with their tags when asked; in one statement. Returns how many.
+   */
+  async duplicateAlbum(organizationId: string, from: string, to: string, at: Date, withTags: boolean, db: Db = this.db): Promise<number> {
+    const { rows } = await sql<{ copied: number }>`
+      with source as (
+        select id as source_id, gen_random_uuid() as copy_id, ${COPIED_COLUMN_LIST}, created_at as source_created from images
+        where organization_id = ${organizationId}::uuid and album_id = ${from} and deleted_at is null
+      ), copy as (
+        insert into images (id, group_id, upload_key, reported_at, created_at, updated_at, ${COPIED_COLUMN_LIST})
+        select copy_id, source_id, null, ${at}::timestamptz, source_created, ${at}::timestamptz,
+          ${sql.join(COPIED_COLUMNS.map((c) => (c === 'album_id' ? sql`${to}::text` : sql.ref(c))))}
+        from source
+        returning id, group_id
+      ), tagged as (
+        insert into image_tags (image_id, name)
+        select copy.id, t.name from copy join image_tags t on t.image_id = copy.group_id
+        where ${withTags}
+        on conflict do nothing
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select ${organizationId}::uuid, ${to}, ${countShard()}::int, count(*)::int from copy
+        having count(*) > 0
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      )
+      select count(*)::int as copied from copy`.execute(db);
+    return rows[0]?.copied ?? 0;
+  }
+
   /** Images of the organization among `ids`, with their uploader's Salesforce id; albums restricts to those albums. */
   findForSync(organizationId: string, ids: string[], albums?: string[]): Promise<SyncRow[]> {
     if (ids.length === 0 || (albums && albums.length === 0)) return Promise.resolve([]);

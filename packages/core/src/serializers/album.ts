@@ -1,4 +1,5 @@
 import type { Album } from '../db/schema.js';
+import type { ImageJson } from './image.js';
 
 export interface UploadForm {
   url: string;
@@ -28,10 +29,23 @@ export interface AlbumJson {
   /** Null for a token that may not upload into the album. */
   upload_form: UploadForm | null;
   organization_id: string;
-  thumbnails: string[];
+  /** Its latest images. */
+  thumbnails: ImageJson[];
 }
 
-export function serializeAlbum(album: Album, uploadForm: UploadForm | null, thumbnails: string[] = []): AlbumJson {
+/** An album as `GET /albums` lists it. */
+export interface AlbumListJson {
+  id: string;
+  public_id: string;
+  images_count: number;
+  thumbnails: ImageJson[];
+}
+
+export function serializeAlbumListing(album: Album, thumbnails: ImageJson[]): AlbumListJson {
+  return { id: album.id, public_id: album.id, images_count: album.images_count, thumbnails };
+}
+
+export function serializeAlbum(album: Album, uploadForm: UploadForm | null, thumbnails: ImageJson[] = []): AlbumJson {
   return {
     id: album.id,
     public_id: album.id,

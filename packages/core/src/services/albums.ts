@@ -4,12 +4,24 @@ import { can, canRead, hasAnyAbility, isMember, type Principal } from '../auth/a
 import type { Tokens } from '../auth/tokens.js';
 import { apiSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
-import type { Album, Database } from '../db/schema.js';
+import type { Album, Database, Image } from '../db/schema.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import type { AlbumRepository } from '../repositories/albums.js';
 import type { EventService } from './events.js';
 import type { ImageRepository } from '../repositories/images.js';
 import type { UploadForm } from '../serializers/album.js';
+
+/** Images shown with an album (`thumbnails`). */
+export const ALBUM_THUMBNAILS = 4;
+
+function decodeAlbumCursor(text: string): { createdAt: Date; id: string } {
+  const raw = Buffer.from(text, 'base64url').toString();
+  const at = raw.indexOf('|');
+  const createdAt = new Date(raw.slice(0, at));
+  const id = raw.slice(at + 1);
+  if (at < 0 || Number.isNaN(createdAt.getTime()) || !ALBUM_ID.test(id)) throw new BadRequest('cursor: not a cursor this API returned');
+  return { createdAt, id };
+}
 
 /** Most image ids in one "upload done" event; more images, more events. */
 export const UPLOAD_DONE_BATCH = 50;
@@ -66,8 +78,8 @@ export class AlbumService {
    * The signed direct-upload form of the album, valid for `uploadFormTtlSeconds`; null for a
    * principal that may not upload there (the form and its notification token are upload rights).
    */
-  async uploadForm(principal: Principal, album: Album, now = Math.floor(Date.now() / 1000)): Promise<UploadForm | null> {
-    if (!can(principal, album.id, 'image_upload')) return null;
+  async uploadForm(principal: Principal, album: Album, now = Math.floor(Date.now() / 1000), rightsOf = album.id): Promise<UploadForm | null> {
+    if (!can(principal, rightsOf, 'image_upload')) return null;
     const { cloudinary, uploadFormTtlSeconds, notificationTokenGraceSeconds } = this.deps.config;
     const expiresAt = now + uploadFormTtlSeconds;
     // The notification token outlives the form only by the time an upload made at its last
@@ -91,6 +103,70 @@ export class AlbumService {
       params: { ...signed, signature: apiSignature(signed, cloudinary.apiSecret), api_key: cloudinary.apiKey },
       test_url: '/upload_test',
     };
+  }
+
+  /** Each album's thumbnails: its latest four live images. */
+  thumbnails(organizationId: string, albumIds: string[]): Promise<Map<string, Image[]>> {
+    return this.deps.images.latestOf(organizationId, albumIds, ALBUM_THUMBNAILS);
+  }
+
+  /** A page of the organization's albums, newest first: all of them for a member, else those the token names. */
+  async list(principal: Principal, limit: number, cursor: string | undefined): Promise<{ albums: Album[]; next: string | null }> {
+    const only = isMember(principal) ? undefined : Object.keys(principal.abilities).filter((id) => isAlbumId(id) && hasAnyAbility(principal, id));
+    const after = cursor ? decodeAlbumCursor(cursor) : undefined;
+    const rows = await this.deps.albums.list(principal.organizationId, limit + 1, after, only);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { albums: page, next: rows.length > limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null };
+  }
+
+  /**
+   * Renames an album (`rename` on it): its images, counts and pending uploads follow. With
+   * `merge`, an existing destination receives the images and the source is removed; without it,
+   * an existing destination is a 400. Undefined when the source does not exist (the recorded API
+   * answers that with an empty 200).
+   */
+  async rename(principal: Principal, id: string, to: string, merge: boolean): Promise<Album | undefined> {
+    checkAlbumId(id);
+    if (!isAlbumId(to)) throw new BadRequest('album.public_id: 1 to 255 letters, digits, "_", "-", "." or ":"');
+    const { db, albums } = this.deps;
+    const organizationId = principal.organizationId;
+    if (!(await albums.find(organizationId, id))) return undefined;
+    if (!can(principal, id, 'rename')) throw new AccessDenied('rename needed');
+    if (to === id) return albums.find(organizationId, id);
+    await db.transaction().execute(async (trx) => {
+      // Both rows locked in a fixed order: two renames crossing each other wait, never deadlock.
+      const [first, second] = id < to ? [id, to] : [to, id];
+      const locked = new Map([[first, await albums.lock(organizationId, first, trx)], [second, await albums.lock(organizationId, second, trx)]]);
+      if (!locked.get(id)) throw new NotFound('Album');
+      if (locked.get(to)) {
+        if (!merge) throw new BadRequest(`album.public_id: album ${to} exists; merge=true moves the images into it`);
+        await albums.merge(organizationId, id, to, trx);
+      } else {
+        await albums.rename(organizationId, id, to, trx);
+      }
+    });
+    return albums.find(organizationId, to);
+  }
+
+  /**
+   * Copies every live image of an album into another (created when missing), sharing their
+   * Cloudinary assets, with their tags when asked: a member, or `image_duplicate` on the source
+   * and any ability on the destination.
+   */
+  async duplicate(principal: Principal, id: string, to: string, withTags: boolean): Promise<Album> {
+    checkAlbumId(id);
+    if (!isAlbumId(to)) throw new BadRequest('destination_id: 1 to 255 letters, digits, "_", "-", "." or ":"');
+    if (to === id) throw new BadRequest('destination_id: another album is expected');
+    if (!isMember(principal) && !(can(principal, id, 'image_duplicate') && hasAnyAbility(principal, to))) throw new AccessDenied('image_duplicate needed');
+    const { db, albums, images } = this.deps;
+    const organizationId = principal.organizationId;
+    if (!(await albums.find(organizationId, id))) throw new NotFound('Album');
+    await db.transaction().execute(async (trx) => {
+      await albums.findOrCreate(organizationId, to, trx);
+      await images.duplicateAlbum(organizationId, id, to, new Date(), withTags, trx);
+    });
+    return (await albums.find(organizationId, to))!;
   }
 
   /**

@@ -292,6 +292,52 @@ export class ImageService {
     return outcome.image;
   }
 
+  /**
+   * Moves images to other albums of the organization, all or nothing: each image must be live
+   * and the token a member, or hold `image_delete` on its album and `image_upload` on the
+   * destination. Destinations are created on demand as `GET /albums/:id` does. Returns the moved
+   * images, newest first; one `move_image` event each (`from_album_id` in the payload).
+   */
+  async move(principal: Principal, operations: Array<{ id: string; to: string }>): Promise<Image[]> {
+    const wanted = new Map<string, string>();
+    for (const { id, to } of operations) {
+      if (!UUID.test(id)) throw new AccessDenied('not an image id');
+      checkAlbumId(to);
+      wanted.set(id.toLowerCase(), to);
+    }
+    if (wanted.size === 0) return [];
+    const { db, images, events } = this.deps;
+    const organizationId = principal.organizationId;
+    const outcome = await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('images')
+        .select(['id', 'album_id'])
+        .where('organization_id', '=', organizationId)
+        .where('id', 'in', [...wanted.keys()])
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      const allowed = (from: string, to: string) => isMember(principal) || (can(principal, from, 'image_delete') && can(principal, to, 'image_upload'));
+      if (rows.length !== wanted.size || rows.some((row) => !allowed(row.album_id, wanted.get(row.id)!))) throw new AccessDenied('image_delete and image_upload needed');
+      for (const to of new Set(wanted.values())) {
+        await trx.insertInto('albums').values({ organization_id: organizationId, id: to }).onConflict((oc) => oc.columns(['organization_id', 'id']).doNothing()).execute();
+      }
+      const moved = await images.move(organizationId, [...wanted].map(([id, to]) => ({ id, to })), new Date(), trx);
+      const recorded = [];
+      for (const image of moved) {
+        recorded.push(await events.record(organizationId, image.album_id, 'move_image', { ...this.eventPayload(image), from_album_id: image.from_album_id }, trx));
+      }
+      return { moved, recorded, unchanged: rows.filter((row) => row.album_id === wanted.get(row.id)).map((row) => row.id) };
+    });
+    for (const image of outcome.moved) this.deps.changed?.(image.id);
+    await events.dispatch(outcome.recorded);
+    const already = await Promise.all(outcome.unchanged.map((id) => images.find(organizationId, id)));
+    return [...outcome.moved, ...already.filter((image): image is Image => image !== undefined)].sort(
+      (a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : -1),
+    );
+  }
+
   /** Moves one image to the trash (`image_delete` on its album). */
   async trashOne(principal: Principal, id: string): Promise<void> {
     if (!UUID.test(id)) throw new NotFound('Image');

@@ -60,8 +60,16 @@ export const nextCursor = { 'X-Next-Cursor': 'The cursor of the next page; absen
 export const token = { 401: { description: 'No valid token, or a right the token lacks: empty body, `X-message: Access denied`', contentType: 'text/html' } };
 export const notFound = { 404: { description: 'No such image or album in the organization' } };
 
-export function albumJson(albums: AlbumService) {
-  return async (principal: Principal, album: Album) => serializeAlbum(album, await albums.uploadForm(principal, album));
+/** The album JSON: its upload form for this token and its thumbnails (latest images). */
+export function albumJson(albums: AlbumService, imageSerializer: ImageSerializer) {
+  /** `rightsOf`: the album whose rights the token's upload form follows (a renamed album's former id, as recorded). */
+  return async (principal: Principal, album: Album, rightsOf?: string) => {
+    const [form, thumbnails] = await Promise.all([
+      albums.uploadForm(principal, album, undefined, rightsOf),
+      albums.thumbnails(album.organization_id, [album.id]),
+    ]);
+    return serializeAlbum(album, form, (thumbnails.get(album.id) ?? []).map((image) => imageSerializer.serialize(image)));
+  };
 }
 
 

@@ -3,7 +3,7 @@ import { defineRoute, type AnyRoute } from '../route.js';
 import { imageAccessHeaders } from '../../auth/abilities.js';
 import { uploadResultSchema } from '../../domain/upload-result.js';
 import { imageSchema, imageSyncSchema } from '../schemas.js';
-import { albumParams, idList, imageParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
+import { albumId, albumParams, idList, imageParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
 
 /** A number in a form (text) or JSON (a number). */
 function numeric(pattern: RegExp, message: string) {
@@ -95,6 +95,27 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
       async run({ principal, params }) {
         const { body, albumId } = await imageJson.get(principal, params.id);
         return { status: 200, body, headers: imageAccessHeaders(principal, albumId) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/images/move',
+      operationId: 'moveImages',
+      summary: 'Move images to other albums of the organization, all or nothing',
+      description: 'A member, or `image_delete` on the source album and `image_upload` on the destination, for every image. Destinations are created on demand.',
+      tag: 'Images',
+      auth: 'token',
+      body: z.looseObject({
+        move_operations: z
+          .record(z.string().max(64), albumId)
+          .refine((ops) => Object.keys(ops).length >= 1, 'at least one image is expected')
+          .refine((ops) => Object.keys(ops).length <= limits.syncIds, `at most ${limits.syncIds} images per request`)
+          .describe('`move_operations[<image id>]=<album id>`'),
+      }),
+      responses: { 200: { description: 'The ids of the moved images, newest first', schema: z.array(z.string()) }, ...token },
+      async run({ principal, body }) {
+        const moved = await images.move(principal, Object.entries(body.move_operations).map(([id, to]) => ({ id, to })));
+        return { status: 200, json: moved.map((image) => image.id) };
       },
     }),
     defineRoute({
