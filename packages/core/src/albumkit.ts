@@ -30,6 +30,7 @@ import { ImageJsonReader } from './services/image-json.js';
 import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
 import { IntegratorService } from './services/integrator.js';
+import { ClipboardService } from './services/clipboards.js';
 import { PurgeRepository } from './repositories/purge.js';
 import { PurgeService } from './services/purge.js';
 
@@ -184,6 +185,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     secretRevoked: (id) => tokens.forgetSecret(id),
     webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
   });
+  const clipboards = new ClipboardService({ db, images: repositories.images, albums: repositories.albums, changed: (imageId) => imageCache.invalidate(imageId) });
   const integrator = new IntegratorService({
     db,
     organizations: repositories.organizations,
@@ -197,7 +199,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, imageSerializer, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, imageSerializer, logger, health }),
     tokens,
     albums,
     images,

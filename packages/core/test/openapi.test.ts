@@ -199,7 +199,7 @@ async function arrange(app: TestApp, organizationId: string, request: RecordedRe
 
 /**
  * Records whose state before the request a generic arrangement cannot rebuild (albums holding
- * images, renames, merges, moves): replayed in albums.test.ts; here their recorded answers are
+ * images, renames, merges, moves, a clipboard): replayed in albums.test.ts and clipboards.test.ts; here their recorded answers are
  * checked against the document.
  */
 const ARRANGED_ELSEWHERE = new Set([
@@ -210,6 +210,7 @@ const ARRANGED_ELSEWHERE = new Set([
   'album__moving_images_from_source_album_to_destination_album.json',
   'album__duplicate_an_album_with_tags.json',
   'image_api__move_multiple_images_across_multiple_albums.json',
+  'clipboard__paste_clipboard.json',
 ]);
 
 /** Records that need a right the recorded claims do not show (the recording's user was an admin). */

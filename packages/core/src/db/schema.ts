@@ -169,6 +169,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   notifications: NotificationTable;
   image_annotations: ImageAnnotationTable;
+  clipboards: ClipboardTable;
 }
 
 /** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
@@ -191,3 +192,13 @@ export type AlbumEvent = Selectable<EventTable>;
 export type Webhook = Selectable<WebhookTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 export type StoredNotification = Selectable<NotificationTable>;
+
+/** Images a user copied, to paste into another album. */
+export interface ClipboardTable {
+  id: string;
+  organization_id: string;
+  user_id: string | null;
+  image_ids: string[];
+  created_at: Timestamp;
+}
+export type Clipboard = Selectable<ClipboardTable>;

@@ -159,3 +159,7 @@ export const trashedImageSchema = z
     thumbnail_url: z.string().describe('Its `large` thumbnail'),
   })
   .meta({ id: 'TrashedImage' });
+
+export const clipboardSchema = z
+  .object({ id: z.string(), user_id: z.string().nullable(), organization_id: z.string(), created_at: time })
+  .meta({ id: 'Clipboard' });

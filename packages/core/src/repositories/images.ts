@@ -410,6 +410,34 @@ export class ImageRepository {
     return query.orderBy('created_at').orderBy('id').limit(limit).execute();
   }
 
+  /**
+   * Copies of live images of the organization into an album (new ids, `group_id` = the source,
+   * the same Cloudinary asset), counted, in one statement; in the order of `ids`.
+   */
+  async copyInto(organizationId: string, ids: string[], albumId: string, at: Date, db: Db = this.db): Promise<Image[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<Image>`
+      with source as (
+        select s.ord, i.id as source_id, gen_random_uuid() as copy_id, ${sql.join(COPIED_COLUMNS.map((c) => sql.ref(`i.${c}`)))}
+        from unnest(${ids}::uuid[]) with ordinality as s(id, ord)
+        join images i on i.id = s.id and i.organization_id = ${organizationId}::uuid and i.deleted_at is null
+      ), copy as (
+        insert into images (id, group_id, upload_key, reported_at, created_at, updated_at, ${COPIED_COLUMN_LIST})
+        select copy_id, source_id, null, ${at}::timestamptz, ${at}::timestamptz + (ord * interval '1 millisecond'), ${at}::timestamptz,
+          ${sql.join(COPIED_COLUMNS.map((c) => (c === 'album_id' ? sql`${albumId}::text` : sql.ref(c))))}
+        from source
+        order by ord
+        returning ${IMAGE_COLUMN_LIST}
+      ), counted as (
+        insert into album_image_counts (organization_id, album_id, shard, count)
+        select ${organizationId}::uuid, ${albumId}, ${countShard()}::int, count(*)::int from copy
+        having count(*) > 0
+        on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
+      )
+      select ${IMAGE_COLUMN_LIST} from copy order by created_at`.execute(db);
+    return rows;
+  }
+
   /** The latest `perAlbum` live images of each album (its thumbnails), newest first: one index scan per album. */
   async latestOf(organizationId: string, albumIds: string[], perAlbum: number): Promise<Map<string, Image[]>> {
     const byAlbum = new Map<string, Image[]>();

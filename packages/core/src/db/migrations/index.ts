@@ -9,6 +9,7 @@ import * as uploadOwner from './0007_upload_owner.js';
 import * as integrator from './0008_integrator.js';
 import * as trash from './0009_trash.js';
 import * as assetDestroys from './0010_asset_destroys.js';
+import * as clipboards from './0011_clipboards.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_integrator': integrator,
   '0009_trash': trash,
   '0010_asset_destroys': assetDestroys,
+  '0011_clipboards': clipboards,
 };

@@ -9,6 +9,7 @@ import type { ImageSerializer } from '../../serializers/image.js';
 import type { AlbumService } from '../../services/albums.js';
 import type { ImageJsonReader } from '../../services/image-json.js';
 import type { ImageService } from '../../services/images.js';
+import type { ClipboardService } from '../../services/clipboards.js';
 import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
 import { checkShape } from '../body.js';
@@ -22,6 +23,7 @@ export interface RouteDeps {
   imageJson: ImageJsonReader;
   notifications: NotificationService;
   integrator: IntegratorService;
+  clipboards: ClipboardService;
   imageSerializer: ImageSerializer;
 }
 

@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../route.js';
 import { albumRoutes } from './albums.js';
+import { clipboardRoutes } from './clipboards.js';
 import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
 import { imageRoutes } from './images.js';
@@ -14,5 +15,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
 }
