@@ -41,6 +41,28 @@ async function freePort(): Promise<number> {
   return listen(0);
 }
 
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+/** An API call from the page, signed in as the demo page is (its token in localStorage). */
+async function apiCall(page: Page, path: string, method = 'GET'): Promise<{ status: number; body: any }> {
+  return page.evaluate(
+    async ({ path, method }) => {
+      const g = globalThis as unknown as { localStorage: { getItem(k: string): string | null }; fetch: typeof fetch };
+      const response = await g.fetch(`/api/v1${path}`, { method, headers: { Accept: 'application/json', Authorization: `Bearer ${g.localStorage.getItem('albumkit-demo.token')}` } });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    { path, method },
+  );
+}
+
+/** Dismisses every notice still shown (errors stay until dismissed). */
+async function dismissNotices(page: Page): Promise<void> {
+  const buttons = page.locator('#notices').getByRole('button', { name: 'Dismiss' });
+  while ((await buttons.count()) > 0) await buttons.first().click();
+}
+
 /** An <img>'s decoded size: [0, 0] until it has loaded (or when it failed). */
 function naturalSize(img: Locator): Promise<number[]> {
   return img.evaluate((node) => {
@@ -57,6 +79,7 @@ describe('npm start: the demo app in a browser', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'albumkit-demo-'));
@@ -94,6 +117,9 @@ describe('npm start: the demo app in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   }, 200_000);
 
   afterAll(async () => {
@@ -206,7 +232,7 @@ describe('npm start: the demo app in a browser', () => {
     await page.goto(new URL('/', openUrl).toString());
     await page.getByRole('link', { name: 'API reference' }).click();
     await page.waitForURL(/\/reference$/);
-    const document = await page.evaluate(() => fetch('/api/v1/openapi.json').then((r) => r.json()));
+    const document = await page.evaluate(() => fetch('/api/v1/openapi.json').then((r) => r.json() as Promise<{ paths: Record<string, object> }>));
     const operations = Object.values(document.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
     expect(operations).toBeGreaterThan(10);
     await expect.poll(() => page.locator('.opblock').count(), { timeout: 30_000 }).toBe(operations);
@@ -227,6 +253,262 @@ describe('npm start: the demo app in a browser', () => {
     await page.getByRole('link', { name: '← albumkit demo' }).click();
     await page.locator('#workspace').waitFor();
   }, 60_000);
+
+  it('viewer: previous/next by buttons and arrow keys, caption and rotate, at desktop and phone sizes', async () => {
+    const viewer = page.locator('#viewer');
+    const cards = page.locator('#grid .photo-card');
+    await expect.poll(() => cards.count()).toBe(5);
+    const ids = await cards.evaluateAll((nodes) => nodes.map((node) => (node as unknown as { dataset: { imageId: string } }).dataset.imageId));
+
+    // Previous/next: the grid's order, buttons and arrow keys, disabled at the ends.
+    await cards.nth(0).getByRole('button').click();
+    await viewer.waitFor();
+    expect(await viewer.getAttribute('data-image-id')).toBe(ids[0]);
+    expect(await viewer.locator('#viewer-position').textContent()).toBe('1 of 5');
+    expect(await viewer.getByRole('button', { name: 'Previous photo' }).isDisabled()).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[1]);
+    expect(await viewer.locator('#viewer-position').textContent()).toBe('2 of 5');
+    await viewer.getByRole('button', { name: 'Next photo' }).click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[2]);
+    await viewer.getByRole('button', { name: 'Previous photo' }).click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[1]);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[0]);
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await expect.poll(() => viewer.locator('#viewer-position').textContent()).toBe('5 of 5');
+    expect(await viewer.getByRole('button', { name: 'Next photo' }).isDisabled()).toBe(true);
+    await page.keyboard.press('Escape'); // the dialog closes on Escape
+    await expect.poll(() => viewer.isVisible()).toBe(false);
+
+    // Caption and rotate a landscape photo.
+    const card = cards.filter({ hasText: 'IMG_20180725_163423-tiny' }).first();
+    const id = (await card.getAttribute('data-image-id'))!;
+    await card.getByRole('button').click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(id);
+    await viewer.getByLabel('Title').fill('Sunset over Mladá Boleslav');
+    await viewer.getByLabel('Description').fill('Taken from the castle, July 2018.');
+    await viewer.getByRole('button', { name: 'Save caption' }).click();
+    await expect.poll(() => viewer.locator('#caption-status').textContent()).toBe('Caption saved');
+    expect(await viewer.locator('[data-fact="caption"]').textContent()).toBe('Sunset over Mladá Boleslav · Taken from the castle, July 2018.');
+    await expect.poll(() => card.locator('.photo-title').textContent()).toBe('Sunset over Mladá Boleslav');
+    const captioned = await apiCall(page, `/images/${id}`);
+    expect([captioned.body.title, captioned.body.description]).toEqual(['Sunset over Mladá Boleslav', 'Taken from the castle, July 2018.']);
+
+    const before = captioned.body as { width: number; height: number; rotation: number };
+    expect(before.rotation).toBe(0);
+    expect(before.width).toBeGreaterThan(before.height);
+    await viewer.getByRole('button', { name: 'Rotate right' }).click();
+    await expect.poll(() => viewer.locator('[data-fact="rotation"]').textContent()).toBe('90°');
+    const full = viewer.locator('#viewer-image');
+    expect(await full.getAttribute('src')).toMatch(/\/a_90\//);
+    // The delivered rendition is turned: portrait now.
+    await expect.poll(async () => { const [w = 0, h = 0] = await naturalSize(full); return w > 0 && h > w; }, { timeout: 30_000 }).toBe(true);
+    expect(await viewer.locator('[data-fact="size"]').textContent()).toContain(`${before.height} × ${before.width} px`);
+    await expect.poll(() => card.locator('.thumb img').getAttribute('src')).toMatch(/\/a_90\/c_fill,h_200,w_200\//);
+    await expect.poll(() => card.locator('.thumb.loaded').count(), { timeout: 30_000 }).toBe(1);
+    const rotated = await apiCall(page, `/images/${id}`);
+    expect(rotated.body.rotation).toBe(90);
+    expect(rotated.body.thumbnails.full).toContain('/a_90/');
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-viewer-edited.png') });
+    await page.keyboard.press('Escape');
+
+    // A phone: the same viewer, stacked; next by button and key, rotate left twice, caption.
+    await page.setViewportSize(PHONE);
+    await cards.nth(0).getByRole('button').click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[0]);
+    await viewer.getByRole('button', { name: 'Next photo' }).click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[1]);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(ids[2]);
+    const box = await viewer.boundingBox();
+    expect(box!.width).toBeLessThanOrEqual(PHONE.width);
+    await viewer.getByRole('button', { name: 'Rotate left' }).click();
+    await expect.poll(() => viewer.locator('[data-fact="rotation"]').textContent()).toBe('270°');
+    await viewer.getByRole('button', { name: 'Rotate left' }).click();
+    await expect.poll(() => viewer.locator('[data-fact="rotation"]').textContent()).toBe('180°');
+    expect(await viewer.locator('#viewer-image').getAttribute('src')).toMatch(/\/a_180\//);
+    await viewer.getByLabel('Title').fill('On a phone');
+    await viewer.getByRole('button', { name: 'Save caption' }).click();
+    await expect.poll(() => viewer.locator('#caption-status').textContent()).toBe('Caption saved');
+    const phoneEdited = await apiCall(page, `/images/${ids[2]}`);
+    expect([phoneEdited.body.rotation, phoneEdited.body.title]).toEqual([180, 'On a phone']);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-viewer-phone.png') });
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await page.setViewportSize(DESKTOP);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('deletes a photo with Undo, and restores one from the trash view, at desktop and phone sizes', async () => {
+    const viewer = page.locator('#viewer');
+    const cards = page.locator('#grid .photo-card');
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!;
+    const trashIds = async () => ((await apiCall(page, `/trashed_images?album_id=${encodeURIComponent(albumId)}`)).body as { id: string }[]).map((t) => t.id);
+    expect(await trashIds()).toEqual([]);
+
+    for (const size of [DESKTOP, PHONE]) {
+      await page.setViewportSize(size);
+      await dismissNotices(page);
+      const card = cards.filter({ hasText: 'canon-dslr' });
+      const id = (await card.getAttribute('data-image-id'))!;
+
+      // Delete from the viewer: gone from the grid, in the trash; the viewer goes on to another photo.
+      await card.getByRole('button').click();
+      await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(id);
+      await viewer.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => cards.count()).toBe(4);
+      await expect.poll(() => viewer.getAttribute('data-image-id')).not.toBe(id);
+      expect(await viewer.locator('#viewer-position').textContent()).toMatch(/ of 4$/);
+      const notice = page.locator('#notices .notice').filter({ hasText: 'canon-dslr was moved to the trash.' });
+      await notice.waitFor();
+      expect(await trashIds()).toEqual([id]);
+      expect((await apiCall(page, `/images/${id}`)).status).toBe(404);
+      await page.screenshot({ path: join(ARTIFACTS, `demo-deleted-${size.width}.png`) });
+
+      // Undo restores it from the trash.
+      await notice.getByRole('button', { name: 'Undo' }).click();
+      await expect.poll(() => cards.filter({ hasText: 'canon-dslr' }).count()).toBe(1);
+      expect(await cards.count()).toBe(5);
+      expect(await trashIds()).toEqual([]);
+      expect((await apiCall(page, `/images/${id}`)).status).toBe(200);
+
+      // Deleted again, then restored from the trash view.
+      await expect.poll(() => viewer.isVisible()).toBe(true);
+      await viewer.getByRole('button', { name: 'Close' }).click();
+      await cards.filter({ hasText: 'canon-dslr' }).getByRole('button').click();
+      await viewer.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => cards.count()).toBe(4);
+      await viewer.getByRole('button', { name: 'Close' }).click();
+      await page.getByRole('button', { name: 'Trash', exact: true }).click();
+      const trash = page.locator('#trash-view');
+      await trash.waitFor();
+      expect(await page.locator('#photos-view').isHidden()).toBe(true);
+      const trashed = trash.locator('.photo-card');
+      await expect.poll(() => trashed.count()).toBe(1);
+      expect(await trashed.getAttribute('data-image-id')).toBe(id);
+      expect(await trashed.locator('.filename').textContent()).toBe('canon-dslr');
+      expect(await trashed.locator('time').textContent()).toMatch(/^Deleted /);
+      await expect.poll(() => trashed.locator('.thumb.loaded').count(), { timeout: 30_000 }).toBe(1);
+      expect(await trashIds()).toEqual([id]);
+      await page.screenshot({ path: join(ARTIFACTS, `demo-trash-${size.width}.png`), fullPage: true });
+      await trash.getByRole('button', { name: 'Restore canon-dslr' }).click();
+      await trash.locator('#trash-empty').waitFor();
+      expect(await trashIds()).toEqual([]);
+      await trash.getByRole('button', { name: 'Back to photos' }).click();
+      await expect.poll(() => cards.count()).toBe(5);
+      expect((await apiCall(page, `/images/${id}`)).status).toBe(200);
+    }
+    await page.setViewportSize(DESKTOP);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('tells which files are not images instead of dropping them, at desktop and phone sizes', async () => {
+    const cards = page.locator('#grid .photo-card');
+    const count = await cards.count();
+    await dismissNotices(page);
+    // A text file (the browser says text/plain): refused on the page, named.
+    await page.locator('#file-input').setInputFiles([
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') },
+      { name: 'noexif.jpg', mimeType: 'image/jpeg', buffer: readFileSync(join(PHOTOS, 'noexif.jpg')) },
+    ]);
+    await page.locator('#notices').getByText('“notes.txt” is not an image, so it was not uploaded.').waitFor();
+    await page.locator('#uploads .upload.failed').filter({ hasText: 'notes.txt' }).getByText('Not an image').waitFor();
+    await expect.poll(() => cards.count(), { timeout: 30_000 }).toBe(count + 1); // the photo next to it is uploaded
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-not-an-image.png') });
+    await dismissNotices(page);
+
+    // A phone: a file named like a photo that is none, refused by the storage server, named too.
+    await page.setViewportSize(PHONE);
+    await page.locator('#file-input').setInputFiles([{ name: 'fake.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is no JPEG at all') }]);
+    await page.locator('#notices').getByText('“fake.jpg” is not an image the server can read, so it was not uploaded.').waitFor();
+    await page.locator('#uploads .upload.failed').filter({ hasText: 'fake.jpg' }).getByText('Not an image the server can read').waitFor();
+    expect(await cards.count()).toBe(count + 1);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-not-an-image-phone.png') });
+    await dismissNotices(page);
+    await page.setViewportSize(DESKTOP);
+    await expect.poll(() => page.locator('#grid .photo-card[data-processed="true"]').count(), { timeout: 60_000 }).toBe(count + 1);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('lists the albums by name: rename, duplicate and merge, at desktop and phone sizes', async () => {
+    const list = page.locator('#album-list');
+    const tile = (name: string) => list.locator(`.album-tile[data-album-id="${name}"]`);
+    const dialog = page.locator('#album-dialog');
+    const listed = async () => ((await apiCall(page, '/albums?limit=100')).body as { id: string; images_count: number }[]);
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!;
+    await page.locator('#albums').waitFor();
+    await expect.poll(() => tile(albumId).getAttribute('aria-current')).toBe('true');
+    expect(await page.locator('#grid .photo-card').count()).toBe(6);
+    expect((await listed()).find((album) => album.id === albumId)?.images_count).toBe(6);
+    expect(await tile(albumId).locator('.album-count').textContent()).toBe('6 photos');
+
+    // A second album, empty, to see the list grow; then back to the first one by its tile.
+    await page.getByRole('button', { name: 'New album' }).click();
+    await expect.poll(() => list.locator('.album-tile').count()).toBe(2);
+    await tile(albumId).click();
+    await expect.poll(() => page.locator('#album-title code').textContent()).toBe(albumId);
+    await expect.poll(() => page.locator('#grid .photo-card').count()).toBe(6);
+
+    // Rename (an existing name is refused in the dialog, with the way to merge instead).
+    const other = (await list.locator('.album-tile').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { albumId: string } }).dataset.albumId))).find((id) => id !== albumId)!;
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await dialog.waitFor();
+    await dialog.getByLabel('New name').fill(other);
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await dialog.getByText(`An album named “${other}” already exists`).waitFor();
+    await dialog.getByLabel('New name').fill('holiday-2018');
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await expect.poll(() => page.locator('#album-title code').textContent()).toBe('holiday-2018');
+    await expect.poll(() => tile('holiday-2018').getAttribute('aria-current')).toBe('true');
+    expect(await tile(albumId).count()).toBe(0);
+    expect(await tile('holiday-2018').locator('.album-name').textContent()).toBe('holiday-2018');
+    await expect.poll(() => page.locator('#grid .photo-card').count()).toBe(6);
+    let albums = await listed();
+    expect(albums.find((album) => album.id === 'holiday-2018')?.images_count).toBe(6);
+    expect(albums.some((album) => album.id === albumId)).toBe(false);
+    expect(new URL(page.url()).hash).toBe('#album=holiday-2018');
+    // The renamed album still takes uploads (its upload form is read again).
+    await page.locator('#file-input').setInputFiles([join(PHOTOS, 'issue-exifr-36.jpg')]);
+    await expect.poll(() => page.locator('#grid .photo-card').count(), { timeout: 30_000 }).toBe(7);
+
+    // Duplicate: a new album with a copy of every photo, opened.
+    await page.getByRole('button', { name: 'Duplicate album' }).click();
+    expect(await dialog.getByLabel('Name of the copy').inputValue()).toBe('holiday-2018-copy');
+    await dialog.getByRole('button', { name: 'Duplicate' }).click();
+    await expect.poll(() => page.locator('#album-title code').textContent()).toBe('holiday-2018-copy');
+    await expect.poll(() => page.locator('#grid .photo-card').count(), { timeout: 30_000 }).toBe(7);
+    await expect.poll(() => tile('holiday-2018-copy').locator('.album-count').textContent()).toBe('7 photos');
+    albums = await listed();
+    expect(albums.find((album) => album.id === 'holiday-2018-copy')?.images_count).toBe(7);
+    expect(albums.find((album) => album.id === 'holiday-2018')?.images_count).toBe(7);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-albums.png'), fullPage: true });
+
+    // A phone: merge the copy into the other album; the copy is gone, its photos moved.
+    await page.setViewportSize(PHONE);
+    await page.getByRole('button', { name: 'Merge into…' }).click();
+    await dialog.getByLabel('Album to merge into').fill('no-such-album');
+    await dialog.getByRole('button', { name: 'Merge' }).click();
+    await dialog.getByText('No album named “no-such-album”').waitFor();
+    await dialog.getByLabel('Album to merge into').fill(other);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-merge-phone.png') });
+    await dialog.getByRole('button', { name: 'Merge' }).click();
+    await expect.poll(() => page.locator('#album-title code').textContent()).toBe(other);
+    await expect.poll(() => page.locator('#grid .photo-card').count(), { timeout: 30_000 }).toBe(7);
+    await expect.poll(() => tile('holiday-2018-copy').count()).toBe(0);
+    expect(await tile(other).locator('.album-count').textContent()).toBe('7 photos');
+    albums = await listed();
+    expect(albums.some((album) => album.id === 'holiday-2018-copy')).toBe(false);
+    expect(albums.find((album) => album.id === other)?.images_count).toBe(7);
+    // The list scrolls sideways on a phone, within the page's width.
+    const box = await page.locator('#albums').boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-albums-phone.png'), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
 
   it('an invalid token is told in plain words', async () => {
     await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('albumkit-demo.token', 'not-a-token'));

@@ -1,6 +1,7 @@
 // The organization's albums by name (GET /albums, paged), and the dialog that asks for an album
 // name to rename, merge or duplicate the open album.
 import { api } from './api.js';
+import { keepNoticesReachable } from './notices.js';
 import { el, $ } from './ui.js';
 
 /**
@@ -138,6 +139,7 @@ export function askAlbumName({ title, help, label, submit, value = '', check, ru
     { once: true },
   );
   dialog.showModal();
+  keepNoticesReachable();
   input.focus();
   input.select();
 }

@@ -4,7 +4,7 @@
 // (undo restores it from the trash, which has its own view).
 import { albumList, askAlbumName } from './albums.js';
 import { api, session, tokenClaims } from './api.js';
-import { notify } from './notices.js';
+import { keepNoticesReachable, notify } from './notices.js';
 import { eachLimited, isImageFile, uploadFile } from './upload.js';
 import { describeBytes, describeGps, describeTakenAt, el, mapUrl, $ } from './ui.js';
 
@@ -360,7 +360,10 @@ async function openViewer(id) {
   const cached = state.images.find((image) => image.id === id);
   if (cached) renderViewer(cached, { fresh: changed });
   const dialog = $('#viewer');
-  if (!dialog.open) dialog.showModal();
+  if (!dialog.open) {
+    dialog.showModal();
+    keepNoticesReachable();
+  }
   try {
     const image = await api.image(id);
     if (state.viewerId === id) renderViewer(image, { fresh: changed && !cached });
@@ -693,8 +696,10 @@ function wire() {
   $('#viewer-close').addEventListener('click', closeViewer);
   $('#viewer-prev').addEventListener('click', () => step(-1));
   $('#viewer-next').addEventListener('click', () => step(1));
-  $('#viewer').addEventListener('keydown', (event) => {
-    if (event.target.closest('input, textarea, select') || event.altKey || event.ctrlKey || event.metaKey) return;
+  // On the document: a button that gets disabled (the first or last photo) drops the focus to the body.
+  document.addEventListener('keydown', (event) => {
+    if (!$('#viewer').open || $('#album-dialog').open) return;
+    if (event.target.closest?.('input, textarea, select') || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === 'ArrowLeft') step(-1);
     else if (event.key === 'ArrowRight') step(1);
     else return;
@@ -713,7 +718,11 @@ function wire() {
   $('#rename-album').addEventListener('click', renameAlbum);
   $('#merge-album').addEventListener('click', mergeAlbum);
   $('#duplicate-album').addEventListener('click', duplicateAlbum);
-  $('#viewer').addEventListener('close', () => (state.viewerId = null));
+  $('#viewer').addEventListener('close', () => {
+    state.viewerId = null;
+    keepNoticesReachable();
+  });
+  $('#album-dialog').addEventListener('close', keepNoticesReachable);
   $('#viewer').addEventListener('click', (event) => {
     if (event.target === event.currentTarget) closeViewer(); // the backdrop
   });

@@ -31,11 +31,7 @@ export function notify(message, kind = 'error', { action } = {}) {
   notice.append(close);
   close.addEventListener('click', remove);
   notices.append(notice);
-  // A popover sits in the top layer: above an open photo dialog too (shown again to come last).
-  if (notices.showPopover) {
-    if (notices.matches(':popover-open')) notices.hidePopover();
-    notices.showPopover();
-  }
+  keepNoticesReachable();
   let timer = 0;
   if (kind !== 'error') {
     const ms = action ? ACTION_MS : INFO_MS;
@@ -46,4 +42,18 @@ export function notify(message, kind = 'error', { action } = {}) {
     later();
   }
   return remove;
+}
+
+/**
+ * A popover sits in the top layer, above an open dialog too (shown again to come last); but a
+ * modal dialog makes everything outside it inert, so the notices live inside the open dialog
+ * (their Undo and Dismiss stay clickable) and go back to the page when it closes.
+ */
+export function keepNoticesReachable() {
+  const notices = $('#notices');
+  const host = document.querySelector('dialog[open]') ?? document.body;
+  if (notices.parentElement !== host) host.append(notices);
+  if (!notices.showPopover) return;
+  if (notices.matches(':popover-open')) notices.hidePopover();
+  if (notices.children.length > 0) notices.showPopover();
 }
