@@ -333,6 +333,8 @@ describe('npm start: the demo app in a browser', () => {
     await expect.poll(() => viewer.locator('#caption-status').textContent()).toBe('Caption saved');
     const phoneEdited = await apiCall(page, `/images/${ids[2]}`);
     expect([phoneEdited.body.rotation, phoneEdited.body.title]).toEqual([180, 'On a phone']);
+    // Typing the caption scrolled only the info pane: the photo stays at the top of the screen.
+    expect((await viewer.locator('.viewer-media').boundingBox())!.y).toBeGreaterThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-viewer-phone.png') });
     await viewer.getByRole('button', { name: 'Close' }).click();
     await page.setViewportSize(DESKTOP);
@@ -430,7 +432,7 @@ describe('npm start: the demo app in a browser', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
-  it('lists the albums by name: rename, duplicate and merge, at desktop and phone sizes', async () => {
+  it('lists the albums by name: rename, duplicate, move a photo and merge, at desktop and phone sizes', async () => {
     const list = page.locator('#album-list');
     const tile = (name: string) => list.locator(`.album-tile[data-album-id="${name}"]`);
     const dialog = page.locator('#album-dialog');
@@ -446,7 +448,7 @@ describe('npm start: the demo app in a browser', () => {
     await page.getByRole('button', { name: 'New album' }).click();
     await expect.poll(() => list.locator('.album-tile').count()).toBe(2);
     await tile(albumId).click();
-    await expect.poll(() => page.locator('#album-title code').textContent()).toBe(albumId);
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe(albumId);
     await expect.poll(() => page.locator('#grid .photo-card').count()).toBe(6);
 
     // Rename (an existing name is refused in the dialog, with the way to merge instead).
@@ -459,7 +461,7 @@ describe('npm start: the demo app in a browser', () => {
     await dialog.getByLabel('New name').fill('holiday-2018');
     await dialog.getByRole('button', { name: 'Rename' }).click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
-    await expect.poll(() => page.locator('#album-title code').textContent()).toBe('holiday-2018');
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018');
     await expect.poll(() => tile('holiday-2018').getAttribute('aria-current')).toBe('true');
     expect(await tile(albumId).count()).toBe(0);
     expect(await tile('holiday-2018').locator('.album-name').textContent()).toBe('holiday-2018');
@@ -476,13 +478,29 @@ describe('npm start: the demo app in a browser', () => {
     await page.getByRole('button', { name: 'Duplicate album' }).click();
     expect(await dialog.getByLabel('Name of the copy').inputValue()).toBe('holiday-2018-copy');
     await dialog.getByRole('button', { name: 'Duplicate' }).click();
-    await expect.poll(() => page.locator('#album-title code').textContent()).toBe('holiday-2018-copy');
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018-copy');
     await expect.poll(() => page.locator('#grid .photo-card').count(), { timeout: 30_000 }).toBe(7);
     await expect.poll(() => tile('holiday-2018-copy').locator('.album-count').textContent()).toBe('7 photos');
     albums = await listed();
     expect(albums.find((album) => album.id === 'holiday-2018-copy')?.images_count).toBe(7);
     expect(albums.find((album) => album.id === 'holiday-2018')?.images_count).toBe(7);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-albums.png'), fullPage: true });
+
+    // Move one photo of the copy to the other album, from the viewer.
+    const viewer = page.locator('#viewer');
+    const moved = (await page.locator('#grid .photo-card').first().getAttribute('data-image-id'))!;
+    await page.locator('#grid .photo-card').first().getByRole('button').click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(moved);
+    await viewer.getByRole('button', { name: 'Move…' }).click();
+    await dialog.getByLabel('Album to move it to').fill(other);
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await expect.poll(() => page.locator('#grid .photo-card').count()).toBe(6);
+    await expect.poll(() => viewer.getAttribute('data-image-id')).not.toBe(moved);
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => tile(other).locator('.album-count').textContent()).toBe('1 photo');
+    const inOther = (await apiCall(page, `/albums/${encodeURIComponent(other)}/images`)).body as { id: string }[];
+    expect(inOther.map((image) => image.id)).toEqual([moved]);
+    expect((await apiCall(page, `/images/${moved}`)).body.album_id).toBe(other);
 
     // A phone: merge the copy into the other album; the copy is gone, its photos moved.
     await page.setViewportSize(PHONE);
@@ -493,7 +511,8 @@ describe('npm start: the demo app in a browser', () => {
     await dialog.getByLabel('Album to merge into').fill(other);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-merge-phone.png') });
     await dialog.getByRole('button', { name: 'Merge' }).click();
-    await expect.poll(() => page.locator('#album-title code').textContent()).toBe(other);
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe(other);
+    await expect.poll(() => dialog.isVisible()).toBe(false);
     await expect.poll(() => page.locator('#grid .photo-card').count(), { timeout: 30_000 }).toBe(7);
     await expect.poll(() => tile('holiday-2018-copy').count()).toBe(0);
     expect(await tile(other).locator('.album-count').textContent()).toBe('7 photos');

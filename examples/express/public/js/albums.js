@@ -43,6 +43,7 @@ export function albumList({ onOpen, onError }) {
   function render() {
     $('#albums').hidden = !list.available;
     $('#album-tools').hidden = !list.available || !list.current;
+    $('#move').hidden = !list.available; // the album routes came together
     if (!list.available) return;
     $('#albums-count').textContent = list.albums.length ? `${list.albums.length}${list.next ? '+' : ''}` : '';
     $('#albums-empty').hidden = list.albums.length > 0;

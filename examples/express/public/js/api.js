@@ -137,6 +137,13 @@ export const api = {
     request(`/albums/${idPath(id)}`, { method: 'PUT', form: { 'album[public_id]': into, merge: 'true' }, action: 'merge this album' }).then((r) => r.body),
   duplicateAlbum: (id, destination) =>
     request(`/albums/${idPath(id)}/duplicate`, { method: 'POST', form: { destination_id: destination }, action: 'duplicate this album' }).then((r) => r.body),
+  /** `{ [imageId]: albumId }`: each image into its album (created when missing); answers the moved ids. */
+  moveImages: (operations) =>
+    request('/images/move', {
+      method: 'POST',
+      form: Object.fromEntries(Object.entries(operations).map(([image, album]) => [`move_operations[${image}]`, album])),
+      action: 'move this photo',
+    }).then((r) => r.body),
   editImage: (id, fields, action) => request(`/images/${idPath(id)}`, { method: 'PUT', json: fields, action }).then((r) => r.body),
   deleteImage: (id) => request(`/images/${idPath(id)}`, { method: 'DELETE', action: 'delete this photo' }),
   /** The album's trash, latest deletion first. */

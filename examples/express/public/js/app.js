@@ -95,7 +95,8 @@ function setAlbum(album) {
   albums.setCurrent(album.id);
   localStorage.setItem(ALBUM_KEY, album.id);
   history.replaceState(null, '', `#album=${encodeURIComponent(album.id)}`);
-  $('#album-title').replaceChildren('Album ', el('code', { class: 'album-id', title: album.id }, album.id));
+  // An album's name is its id (a UUID from New album, or the name it was renamed to).
+  $('#album-title').replaceChildren(el('span', { class: 'album-name-heading', title: album.id }, album.public_id ?? album.id));
   $('#album-view').hidden = false;
   $('#intro').hidden = true;
   renderAlbumMeta();
@@ -313,7 +314,15 @@ function uploadRow(file) {
 // ---------------------------------------------------------------------------------------------
 // Activity
 
-const EVENT_LABELS = { new_image: 'New photo', processed_image: 'Photo processed', upload_done: 'Upload done' };
+const EVENT_LABELS = {
+  new_image: 'New photo',
+  processed_image: 'Photo processed',
+  upload_done: 'Upload done',
+  update_image: 'Photo edited',
+  delete_image: 'Moved to the trash',
+  restore_image: 'Restored from the trash',
+  move_image: 'Photo moved',
+};
 
 function renderEvents(events) {
   const list = $('#events');
@@ -325,7 +334,7 @@ function renderEvents(events) {
     ...events.map((event) => {
       const image = event.image_id && state.images.find((candidate) => candidate.id === event.image_id);
       const detail =
-        event.type === 'upload_done' ? `${event.count} photo${event.count === 1 ? '' : 's'} reported` : (image?.filename ?? event.image_id ?? '');
+        event.type === 'upload_done' ? `${event.count} photo${event.count === 1 ? '' : 's'} reported` : (image?.filename ?? state.names.get(event.image_id) ?? event.image_id ?? '');
       return el(
         'li',
         { class: `event ${event.type}`, 'data-type': event.type },
@@ -524,6 +533,33 @@ async function deleteShown() {
   if (state.trashOpen) loadTrash();
 }
 
+/** Into another album of the organization (created when missing); the viewer goes on. */
+function moveShown() {
+  const id = state.viewerId;
+  const from = state.album.id;
+  const name = state.names.get(id) ?? 'The photo';
+  askAlbumName({
+    title: 'Move to another album',
+    help: `${name} leaves “${from}” for the album you name (a new name creates that album).`,
+    label: 'Album to move it to',
+    submit: 'Move',
+    check: (target) => (target === from ? 'It is already in this album: choose another one.' : null),
+    async run(target) {
+      await api.moveImages({ [id]: target });
+      const index = state.images.findIndex((image) => image.id === id);
+      state.images = state.images.filter((image) => image.id !== id);
+      renderGrid();
+      const following = state.images[index] ?? state.images[index - 1];
+      if (state.viewerId === id) {
+        if (following) openViewer(following.id);
+        else closeViewer();
+      }
+      notify(`${name} was moved to “${target}”.`, 'info');
+      await albums.load();
+    },
+  });
+}
+
 async function restore(id) {
   try {
     const image = await api.restore(id);
@@ -708,6 +744,7 @@ function wire() {
   $('#rotate-left').addEventListener('click', () => rotate(-90));
   $('#rotate-right').addEventListener('click', () => rotate(90));
   $('#delete').addEventListener('click', deleteShown);
+  $('#move').addEventListener('click', moveShown);
   $('#caption-form').addEventListener('submit', saveCaption);
   $('#caption-form').addEventListener('input', () => ($('#caption-form').dataset.dirty = '1'));
   $('#show-trash').addEventListener('click', () => showTrash(true));

@@ -51,7 +51,7 @@ export function notify(message, kind = 'error', { action } = {}) {
  */
 export function keepNoticesReachable() {
   const notices = $('#notices');
-  const host = document.querySelector('dialog[open]') ?? document.body;
+  const host = [...document.querySelectorAll('dialog[open]')].pop() ?? document.body; // the topmost
   if (notices.parentElement !== host) host.append(notices);
   if (!notices.showPopover) return;
   if (notices.matches(':popover-open')) notices.hidePopover();
