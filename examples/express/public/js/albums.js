@@ -1,7 +1,7 @@
 // The organization's albums by name (GET /albums, paged), and the dialog that asks for an album
 // name to rename, merge or duplicate the open album.
 import { api } from './api.js';
-import { keepNoticesReachable } from './notices.js';
+import { clearInformation, keepNoticesReachable } from './notices.js';
 import { el, $ } from './ui.js';
 
 /**
@@ -129,17 +129,24 @@ export function askAlbumName({ title, help, label, submit, value = '', check, ru
     }
   };
   const cancel = () => dialog.close();
+  const edited = () => {
+    error.hidden = true;
+    input.removeAttribute('aria-invalid');
+  };
   form.addEventListener('submit', onSubmit);
+  input.addEventListener('input', edited);
   $('#album-dialog-cancel').addEventListener('click', cancel);
   dialog.addEventListener(
     'close',
     () => {
       form.removeEventListener('submit', onSubmit);
+      input.removeEventListener('input', edited);
       $('#album-dialog-cancel').removeEventListener('click', cancel);
     },
     { once: true },
   );
   dialog.showModal();
+  clearInformation(); // what was done before: out of the way of the dialog's buttons
   keepNoticesReachable();
   input.focus();
   input.select();

@@ -4,6 +4,8 @@ import { el, $ } from './ui.js';
 
 const INFO_MS = 4000;
 const ACTION_MS = 10000;
+/** At most this many at once: the oldest plain information goes first (on a phone they stack up). */
+const MOST = 3;
 
 /**
  * Shows `message`; `kind` is `error` or `info`. `action: { label, run }` adds a button that runs
@@ -31,6 +33,11 @@ export function notify(message, kind = 'error', { action } = {}) {
   notice.append(close);
   close.addEventListener('click', remove);
   notices.append(notice);
+  while (notices.children.length > MOST) {
+    const oldest = [...notices.children].find((shown) => shown.classList.contains('info') && !shown.querySelector('.notice-action'));
+    if (!oldest) break;
+    oldest.remove();
+  }
   keepNoticesReachable();
   let timer = 0;
   if (kind !== 'error') {
@@ -49,6 +56,13 @@ export function notify(message, kind = 'error', { action } = {}) {
  * modal dialog makes everything outside it inert, so the notices live inside the open dialog
  * (their Undo and Dismiss stay clickable) and go back to the page when it closes.
  */
+/** Removes the plain information notices (not the errors, not those with an Undo). */
+export function clearInformation() {
+  for (const shown of [...$('#notices').children]) {
+    if (shown.classList.contains('info') && !shown.querySelector('.notice-action')) shown.remove();
+  }
+}
+
 export function keepNoticesReachable() {
   const notices = $('#notices');
   const host = [...document.querySelectorAll('dialog[open]')].pop() ?? document.body; // the topmost
