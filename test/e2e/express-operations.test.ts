@@ -60,7 +60,12 @@ describe('Express example: health, metrics and bull-board behind the ops token',
     const live = await fetch(`${base}/healthz`);
     expect(live.status).toBe(200);
     expect(await live.json()).toEqual({ status: 'live' });
-    const ready = await fetch(`${base}/readyz`);
+    // Ready once its worker and connections are up (right after start, on a loaded machine, not yet).
+    let ready = await fetch(`${base}/readyz`);
+    for (let i = 0; i < 60 && ready.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      ready = await fetch(`${base}/readyz`);
+    }
     const report = (await ready.json()) as { status: string; checks: Record<string, unknown> };
     expect([ready.status, report.status]).toEqual([200, 'ready']);
     expect(Object.keys(report.checks).sort()).toEqual(['database', 'queue_lag', 'redis', 'worker']);
@@ -85,7 +90,7 @@ describe('Express example: health, metrics and bull-board behind the ops token',
     const api = await fetch(`${base}/admin/queues/api/queues`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: { name: string }[] };
-    expect(queues.map((q) => q.name).sort()).toEqual([`${prefix}-metadata`, `${prefix}-notification`, `${prefix}-webhook`]);
+    expect(queues.map((q) => q.name).sort()).toEqual([`${prefix}-metadata`, `${prefix}-notification`, `${prefix}-purge`, `${prefix}-webhook`]);
   });
 
   it('serves Prometheus metrics with the ops token, queue depths included', async () => {
