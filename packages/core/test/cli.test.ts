@@ -38,7 +38,8 @@ describe('the albumkit command', () => {
     const token = await albumkit(['token', user, '--abilities', '{"A":{"Access":{"see":true}}}'], { ALBUMKIT_SECRET: 'cli-test-secret-0123456789' });
     const { payload } = await jwtVerify(token, new TextEncoder().encode('cli-test-secret-0123456789'));
     expect(payload).toMatchObject({ user_id: user, abilities: { A: { Access: { see: true } } } });
-  });
+    // Six processes, each opening the embedded PGlite database (several seconds each on a busy 2-core machine).
+  }, 90_000);
 
   it('migrates a PostgreSQL database given by DATABASE_URL', async () => {
     const name = runDatabaseName('cli');
