@@ -17,6 +17,6 @@ const sections = readdirSync('bench/results')
   .map((f) => readFileSync(`bench/results/${f}`, 'utf8').trim());
 writeFileSync(
   'BENCHMARKS.md',
-  `# Benchmarks\n\nProduced by \`npm run bench\` (each section says when and on what it last ran; the\nlatest full run: ${machineLine()}).\nTargets are for this 2-core machine; nothing here is asserted by the tests.\n\n${sections.join('\n\n')}\n`,
+  `# Benchmarks\n\nProduced by \`npm run bench\` (\`npm run bench -- <name>\` runs only the benches whose file name\ncontains it): each section says when and on what it last ran; assembled ${machineLine()}.\nTargets are for this 2-core machine; nothing here is asserted by the tests.\n\n${sections.join('\n\n')}\n`,
 );
 console.log('\nwrote BENCHMARKS.md');
