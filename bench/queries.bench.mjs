@@ -130,7 +130,7 @@ const queries = [
     title: 'Album listing, keyset page',
     endpoint: '`GET /albums/:id/images?cursor=…` (after the 1,000th image): `ImageRepository.listAlbum`',
     statements: await compiled((r) => r.listAlbum(org, album, 51, { createdAt: cursorRow.created_at, id: cursorRow.id })),
-    note: 'The cursor is a row comparison `(created_at, id) > ($3, $4)`: an index condition on `images_album_created`, so the scan starts at the cursor and reads only the page, whatever its depth.',
+    note: 'The cursor is a row comparison `(created_at, id) > ($3, $4)`: an index condition on `images_album_live` (the live rows of an album), so the scan starts at the cursor and reads only the page, whatever its depth.',
   },
   {
     title: 'Image sync, 100 ids (member token), none cached',
