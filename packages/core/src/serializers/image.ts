@@ -4,11 +4,13 @@ import type { Image } from '../db/schema.js';
 /** Transformations of the renditions, exactly as the API has always emitted them. */
 const AUTO = 'fl_attachment/dpr_auto,q_auto,f_auto';
 const FIT_1920 = 'c_fit,h_1920,w_1920';
+/** What the thumbnails do after their 1920 fit (and after the rotation of an edited image). */
+const THUMBNAIL_STEPS = { full: AUTO, large: `c_fill,h_200,w_200/${AUTO}`, mini: `c_fill,h_100,w_100/${AUTO}` } as const;
 export const RENDITIONS = {
   original: AUTO,
-  full: `${FIT_1920}/${AUTO}`,
-  large: `${FIT_1920}/c_fill,h_200,w_200/${AUTO}`,
-  mini: `${FIT_1920}/c_fill,h_100,w_100/${AUTO}`,
+  full: `${FIT_1920}/${THUMBNAIL_STEPS.full}`,
+  large: `${FIT_1920}/${THUMBNAIL_STEPS.large}`,
+  mini: `${FIT_1920}/${THUMBNAIL_STEPS.mini}`,
   download: 'fl_attachment',
   fit300: 'c_fit,w_300',
   fit2000: 'c_fit,h_2000,w_2000',
@@ -79,6 +81,11 @@ interface Edits {
   rotation: string;
 }
 
+/** The transformation of a thumbnail of an edited (or unedited) image. */
+function thumbnailTransformation(edits: Edits, kind: keyof typeof THUMBNAIL_STEPS): string {
+  return `${edits.crop}${FIT_1920}/${edits.rotation}${THUMBNAIL_STEPS[kind]}`;
+}
+
 function editsOf(image: Image): Edits {
   return {
     crop: image.crop_w > 0 && image.crop_h > 0 ? `c_crop,h_${image.crop_h},w_${image.crop_w},x_${image.crop_x},y_${image.crop_y}/` : '',
@@ -119,26 +126,25 @@ export class ImageSerializer {
   /** A trashed image as `GET /trashed_images` lists it: id, deletion time and its `large` thumbnail. */
   serializeTrashed(image: Image): { id: string; deleted_at: string | null; thumbnail_url: string } {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
-    const { crop, rotation } = editsOf(image);
     const pending = image.processed ? '' : this.placeholder;
     return {
       id: image.id,
       deleted_at: image.deleted_at ? formatTime(image.deleted_at) : null,
-      thumbnail_url: pending + this.delivery.url(asset, `${crop}${FIT_1920}/${rotation}c_fill,h_200,w_200/${AUTO}`),
+      thumbnail_url: pending + this.delivery.url(asset, thumbnailTransformation(editsOf(image), 'large')),
     };
   }
 
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
-    const { crop, rotation } = editsOf(image);
+    const edits = editsOf(image);
+    const { crop, rotation } = edits;
     const pending = image.processed ? '' : this.placeholder;
     const sign = (transformation: string) => this.delivery.url(asset, transformation);
-    const thumbnail = (after: string) => sign(`${crop}${FIT_1920}/${rotation}${after}`);
 
-    const full = thumbnail(AUTO);
+    const full = sign(thumbnailTransformation(edits, 'full'));
     const unedited = crop || rotation ? sign(RENDITIONS.full) : full;
-    const large = thumbnail(`c_fill,h_200,w_200/${AUTO}`);
-    const mini = thumbnail(`c_fill,h_100,w_100/${AUTO}`);
+    const large = sign(thumbnailTransformation(edits, 'large'));
+    const mini = sign(thumbnailTransformation(edits, 'mini'));
     const infos = image.infos as Record<string, unknown> | null;
     const proxyName = image.filename ?? 'image';
     const proxyFormat = image.format ?? 'jpg';

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { can, canRead, hasAnyAbility, isMember, type Principal } from '../auth/abilities.js';
 import type { Tokens } from '../auth/tokens.js';
 import { apiSignature } from '../cloudinary/signing.js';
+import { decodeKeyset, encodeKeyset } from '../domain/cursor.js';
 import type { AlbumkitConfig } from '../config.js';
 import type { Album, Database, Image } from '../db/schema.js';
 import { AccessDenied, BadRequest, NotFound } from '../errors.js';
@@ -13,15 +14,6 @@ import type { UploadForm } from '../serializers/album.js';
 
 /** Images shown with an album (`thumbnails`). */
 export const ALBUM_THUMBNAILS = 4;
-
-function decodeAlbumCursor(text: string): { createdAt: Date; id: string } {
-  const raw = Buffer.from(text, 'base64url').toString();
-  const at = raw.indexOf('|');
-  const createdAt = new Date(raw.slice(0, at));
-  const id = raw.slice(at + 1);
-  if (at < 0 || Number.isNaN(createdAt.getTime()) || !ALBUM_ID.test(id)) throw new BadRequest('cursor: not a cursor this API returned');
-  return { createdAt, id };
-}
 
 /** Most image ids in one "upload done" event; more images, more events. */
 export const UPLOAD_DONE_BATCH = 50;
@@ -113,11 +105,12 @@ export class AlbumService {
   /** A page of the organization's albums, newest first: all of them for a member, else those the token names. */
   async list(principal: Principal, limit: number, cursor: string | undefined): Promise<{ albums: Album[]; next: string | null }> {
     const only = isMember(principal) ? undefined : Object.keys(principal.abilities).filter((id) => isAlbumId(id) && hasAnyAbility(principal, id));
-    const after = cursor ? decodeAlbumCursor(cursor) : undefined;
+    const position = cursor ? decodeKeyset(cursor, ALBUM_ID) : undefined;
+    const after = position && { createdAt: position.at, id: position.id };
     const rows = await this.deps.albums.list(principal.organizationId, limit + 1, after, only);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { albums: page, next: rows.length > limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null };
+    return { albums: page, next: rows.length > limit && last ? encodeKeyset(last.created_at, last.id) : null };
   }
 
   /**

@@ -10,7 +10,8 @@ import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../logger.js';
 import type { EventService } from './events.js';
-import { isContested, type ImagePageCursor, type ImageRepository, type SyncRow, type TrashCursor } from '../repositories/images.js';
+import { decodeKeyset, encodeKeyset } from '../domain/cursor.js';
+import { isContested, type ImageRepository, type SyncRow } from '../repositories/images.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -395,11 +396,12 @@ export class ImageService {
   async listTrash(principal: Principal, albumId: string | undefined, limit: number, cursor: string | undefined): Promise<{ images: Image[]; next: string | null }> {
     if (albumId !== undefined) checkAlbumId(albumId);
     if (!isMember(principal) && (albumId === undefined || !can(principal, albumId, 'trash'))) throw new AccessDenied('trash needed');
-    const after = cursor ? decodeTrashCursor(cursor) : undefined;
+    const position = cursor ? decodeKeyset(cursor, UUID) : undefined;
+    const after = position && { deletedAt: position.at, id: position.id };
     const rows = await this.deps.images.listTrash(principal.organizationId, albumId, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { images: page, next: rows.length > limit && last ? encodeTrashCursor(last.deleted_at!, last.id) : null };
+    return { images: page, next: rows.length > limit && last ? encodeKeyset(last.deleted_at!, last.id) : null };
   }
 
   /** Takes an image out of the trash (a member, an admin, or `trash` on its album); one `restore_image` event. */
@@ -468,11 +470,12 @@ export class ImageService {
 
   /** A page of an album's images without a rights check: for callers that checked their own. */
   async page(organizationId: string, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const position = cursor ? decodeKeyset(cursor, UUID) : undefined;
+    const after = position && { createdAt: position.at, id: position.id };
     const rows = await this.deps.images.listAlbum(organizationId, albumId, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { images: page, next: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+    return { images: page, next: rows.length > limit && last ? encodeKeyset(last.created_at, last.id) : null };
   }
 
   /** A copy of the image in the same album: new id, `group_id` = the source's id. Needs `image_duplicate`. */
@@ -605,22 +608,3 @@ function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
-function encodeCursor(cursor: ImagePageCursor): string {
-  return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
-}
-
-function encodeTrashCursor(deletedAt: Date, id: string): string {
-  return Buffer.from(`${deletedAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeTrashCursor(text: string): TrashCursor {
-  const { createdAt, id } = decodeCursor(text);
-  return { deletedAt: createdAt, id };
-}
-
-function decodeCursor(text: string): ImagePageCursor {
-  const [time, id] = Buffer.from(text, 'base64url').toString().split('|');
-  const createdAt = new Date(time ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw new BadRequest('cursor: not a cursor this API returned');
-  return { createdAt, id };
-}

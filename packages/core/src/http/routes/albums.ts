@@ -3,7 +3,7 @@ import { defineRoute, type AnyRoute } from '../route.js';
 import { albumAccessHeaders } from '../../auth/abilities.js';
 import { serializeAlbumListing } from '../../serializers/album.js';
 import { albumListingSchema, albumSchema } from '../schemas.js';
-import { albumId, albumJson as albumJsonOf, albumParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
+import { albumId, albumJson as albumJsonOf, albumParams, nextCursor, notFound, pageQuery, pageResult, token, type RouteDeps } from './common.js';
 
 /** Albums: create, open (created on first use), upload done. */
 export function albumRoutes(deps: RouteDeps): AnyRoute[] {
@@ -20,7 +20,7 @@ export function albumRoutes(deps: RouteDeps): AnyRoute[] {
       auth: 'token',
       responses: { 200: { description: 'The new album, with its upload form', schema: albumSchema }, ...token },
       async run({ principal }) {
-        return { status: 200, json: await albumJson(principal, await albums.create(principal)) };
+        return { status: 200, json: await albumJson(principal, await albums.create(principal), { fresh: true }) };
       },
     }),
     defineRoute({
@@ -68,11 +68,7 @@ export function albumRoutes(deps: RouteDeps): AnyRoute[] {
       async run({ principal, query }) {
         const page = await albums.list(principal, query.limit ?? 50, query.cursor);
         const thumbnails = await albums.thumbnails(principal.organizationId, page.albums.map((album) => album.id));
-        return {
-          status: 200,
-          json: page.albums.map((album) => serializeAlbumListing(album, (thumbnails.get(album.id) ?? []).map((image) => imageSerializer.serialize(image)))),
-          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
-        };
+        return pageResult(page.albums, (album) => serializeAlbumListing(album, (thumbnails.get(album.id) ?? []).map((image) => imageSerializer.serialize(image))), page.next);
       },
     }),
     defineRoute({
@@ -92,7 +88,7 @@ export function albumRoutes(deps: RouteDeps): AnyRoute[] {
       async run({ principal, params, body }) {
         const album = await albums.rename(principal, params.id, body.album.public_id, body.merge === 'true');
         // The upload form follows the rights the token had on the album it renamed (as recorded).
-        return album ? { status: 200, json: await albumJson(principal, album, params.id) } : { status: 200, body: '' };
+        return album ? { status: 200, json: await albumJson(principal, album, { rightsOf: params.id }) } : { status: 200, body: '' };
       },
     }),
     defineRoute({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Principal } from '../../auth/abilities.js';
 import type { Tokens } from '../../auth/tokens.js';
 import type { AlbumkitConfig } from '../../config.js';
-import type { Album } from '../../db/schema.js';
+import type { Album, Image } from '../../db/schema.js';
 import { BadRequest } from '../../errors.js';
 import { serializeAlbum } from '../../serializers/album.js';
 import type { ImageSerializer } from '../../serializers/image.js';
@@ -13,6 +13,7 @@ import type { ClipboardService } from '../../services/clipboards.js';
 import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
 import { checkShape } from '../body.js';
+import type { RouteResult } from '../route.js';
 
 /** What route modules are built from: the services, and the configuration's limits. */
 export interface RouteDeps {
@@ -57,6 +58,11 @@ export function pageQuery(config: AlbumkitConfig) {
     cursor: z.string().max(512).optional().describe('`X-Next-Cursor` of the previous page'),
   });
 }
+/** A page of a list: its items' JSON, and `X-Next-Cursor` when there is a next page. */
+export function pageResult<T>(items: T[], serialize: (item: T) => unknown, next: string | null): RouteResult {
+  return { status: 200, json: items.map(serialize), headers: next ? { 'X-Next-Cursor': next } : undefined };
+}
+
 export const nextCursor = { 'X-Next-Cursor': 'The cursor of the next page; absent on the last page' };
 
 export const token = { 401: { description: 'No valid token, or a right the token lacks: empty body, `X-message: Access denied`', contentType: 'text/html' } };
@@ -64,11 +70,14 @@ export const notFound = { 404: { description: 'No such image or album in the org
 
 /** The album JSON: its upload form for this token and its thumbnails (latest images). */
 export function albumJson(albums: AlbumService, imageSerializer: ImageSerializer) {
-  /** `rightsOf`: the album whose rights the token's upload form follows (a renamed album's former id, as recorded). */
-  return async (principal: Principal, album: Album, rightsOf?: string) => {
+  /**
+   * `rightsOf`: the album whose rights the token's upload form follows (a renamed album's former
+   * id, as recorded); `fresh`: an album created by this request, which has no images to read.
+   */
+  return async (principal: Principal, album: Album, options: { rightsOf?: string; fresh?: boolean } = {}) => {
     const [form, thumbnails] = await Promise.all([
-      albums.uploadForm(principal, album, undefined, rightsOf),
-      albums.thumbnails(album.organization_id, [album.id]),
+      albums.uploadForm(principal, album, undefined, options.rightsOf),
+      options.fresh ? new Map<string, Image[]>() : albums.thumbnails(album.organization_id, [album.id]),
     ]);
     return serializeAlbum(album, form, (thumbnails.get(album.id) ?? []).map((image) => imageSerializer.serialize(image)));
   };

@@ -3,7 +3,7 @@ import { defineRoute, type AnyRoute } from '../route.js';
 import { imageAccessHeaders } from '../../auth/abilities.js';
 import { uploadResultSchema } from '../../domain/upload-result.js';
 import { imageSchema, imageSyncSchema } from '../schemas.js';
-import { albumId, albumParams, idList, imageParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
+import { albumId, albumParams, idList, imageParams, nextCursor, notFound, pageQuery, pageResult, token, type RouteDeps } from './common.js';
 
 /** A number in a form (text) or JSON (a number). */
 function numeric(pattern: RegExp, message: string) {
@@ -72,11 +72,7 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
       responses: { 200: { description: 'Images', schema: z.array(imageSchema), headers: nextCursor }, ...token },
       async run({ principal, params, query }) {
         const page = await images.list(principal, params.id, query.limit ?? 50, query.cursor);
-        return {
-          status: 200,
-          json: page.images.map((image) => imageSerializer.serialize(image)),
-          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
-        };
+        return pageResult(page.images, (image) => imageSerializer.serialize(image), page.next);
       },
     }),
     defineRoute({

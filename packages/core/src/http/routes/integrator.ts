@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { BadRequest } from '../../errors.js';
 import { annotationSchema, generatedTokenSchema, imageSchema, organizationSchema, secretSchema, userSchema } from '../schemas.js';
-import { imageParams, jsonField, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
+import { imageParams, jsonField, nextCursor, notFound, pageQuery, pageResult, token, type RouteDeps } from './common.js';
 import type { AlbumkitConfig } from '../../config.js';
 
 /** Integrator endpoints: organization, user, secrets, tokens; annotations and stickers. */
@@ -107,11 +107,7 @@ export function integratorRoutes(deps: RouteDeps): AnyRoute[] {
       responses: { 200: { description: 'Sticker images', schema: z.array(imageSchema), headers: nextCursor }, ...token },
       async run({ principal, query }) {
         const page = await integrator.stickers(principal, query.limit ?? 50, query.cursor);
-        return {
-          status: 200,
-          json: page.images.map((image) => imageSerializer.serialize(image)),
-          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
-        };
+        return pageResult(page.images, (image) => imageSerializer.serialize(image), page.next);
       },
     }),
   ];

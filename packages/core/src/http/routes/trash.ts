@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { imageSchema, trashedImageSchema } from '../schemas.js';
-import { albumId, idList, imageParams, nextCursor, notFound, pageQuery, token, type RouteDeps } from './common.js';
+import { albumId, idList, imageParams, nextCursor, notFound, pageQuery, pageResult, token, type RouteDeps } from './common.js';
 
 /** Deleting images (to the trash), listing the trash, restoring. */
 export function trashRoutes(deps: RouteDeps): AnyRoute[] {
@@ -48,11 +48,7 @@ export function trashRoutes(deps: RouteDeps): AnyRoute[] {
       responses: { 200: { description: 'Trashed images', schema: z.array(trashedImageSchema), headers: nextCursor }, ...token },
       async run({ principal, query }) {
         const page = await images.listTrash(principal, query.album_id, query.limit ?? 50, query.cursor);
-        return {
-          status: 200,
-          json: page.images.map((image) => imageSerializer.serializeTrashed(image)),
-          headers: page.next ? { 'X-Next-Cursor': page.next } : undefined,
-        };
+        return pageResult(page.images, (image) => imageSerializer.serializeTrashed(image), page.next);
       },
     }),
     defineRoute({
