@@ -142,13 +142,13 @@ describe('the trash purge (PostgreSQL, local Cloudinary)', () => {
     await trash(acme, recent);
     await trashedAgo(old, 31 * DAY);
     await trashedAgo(recent, 29 * DAY);
-    await albumkit.database.db.insertInto('image_tags').values({ image_id: old, name: 'beach' }).execute();
+    await albumkit.repositories.images.addTags(old, ['beach']);
     const oldRow = (await row(old))!;
     expect(await delivered(oldRow)).toBe(200);
 
     expect(await albumkit.purge.run()).toEqual({ images: 1, assets: 1 });
     expect(await row(old)).toBeUndefined();
-    expect(await albumkit.database.db.selectFrom('image_tags').selectAll().where('image_id', '=', old).execute()).toEqual([]);
+    expect(await albumkit.database.db.selectFrom('tag_images').selectAll().where('image_id', '=', old).execute()).toEqual([]);
     expect(await delivered(oldRow)).toBe(404);
     // Inside the retention: still in the trash, restorable, its asset whole.
     expect((await row(recent))!.deleted_at).not.toBeNull();

@@ -107,9 +107,30 @@ export interface ImageTable {
   deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
-export interface ImageTagTable {
-  image_id: string;
+/** A tag of an organization (migration 0012); unique by name in it. */
+export interface TagTable {
+  id: string;
+  organization_id: string;
   name: string;
+  /** `{en, fr}`: the labels the API answers (`label`, `label_en`, `label_fr`). */
+  labels: JsonColumn;
+  public: Generated<boolean>;
+  listed: Generated<boolean>;
+  visible: Generated<boolean>;
+  allow_download: Generated<boolean>;
+  color: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A tag on an image, once per pair, with the user who put it there. */
+export interface TagImageTable {
+  id: string;
+  organization_id: string;
+  tag_id: string;
+  image_id: string;
+  user_id: string | null;
+  created_at: Timestamp;
 }
 
 export interface EventTable {
@@ -163,7 +184,8 @@ export interface Database {
   albums: AlbumTable;
   album_image_counts: AlbumImageCountTable;
   images: ImageTable;
-  image_tags: ImageTagTable;
+  tags: TagTable;
+  tag_images: TagImageTable;
   events: EventTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
@@ -189,6 +211,8 @@ export type Image = Selectable<ImageTable>;
 export type NewImage = Insertable<ImageTable>;
 export type ImageUpdate = Updateable<ImageTable>;
 export type AlbumEvent = Selectable<EventTable>;
+export type Tag = Selectable<TagTable>;
+export type TagImage = Selectable<TagImageTable>;
 export type Webhook = Selectable<WebhookTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 export type StoredNotification = Selectable<NotificationTable>;

@@ -507,8 +507,9 @@ export class ImageRepository {
         from source
         returning id, group_id
       ), tagged as (
-        insert into image_tags (image_id, name)
-        select copy.id, t.name from copy join image_tags t on t.image_id = copy.group_id
+        insert into tag_images (id, organization_id, tag_id, image_id, user_id, created_at)
+        select gen_random_uuid(), ${organizationId}::uuid, t.tag_id, copy.id, t.user_id, ${at}::timestamptz
+        from copy join tag_images t on t.image_id = copy.group_id
         where ${withTags}
         on conflict do nothing
       ), counted as (
@@ -552,7 +553,13 @@ export class ImageRepository {
   async tagNames(imageIds: string[]): Promise<Map<string, string[]>> {
     const byImage = new Map<string, string[]>();
     if (imageIds.length === 0) return byImage;
-    const rows = await this.db.selectFrom('image_tags').select(['image_id', 'name']).where('image_id', 'in', imageIds).orderBy('name').execute();
+    const rows = await this.db
+      .selectFrom('tag_images')
+      .innerJoin('tags', 'tags.id', 'tag_images.tag_id')
+      .select(['tag_images.image_id', 'tags.name'])
+      .where('tag_images.image_id', 'in', imageIds)
+      .orderBy('tags.name')
+      .execute();
     for (const row of rows) {
       const names = byImage.get(row.image_id);
       if (names) names.push(row.name);
@@ -561,13 +568,26 @@ export class ImageRepository {
     return byImage;
   }
 
+  /** Tags an image with each of `names`, creating the organization's tags that are missing (labels = name). */
   async addTags(imageId: string, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.db
-      .insertInto('image_tags')
-      .values(names.map((name) => ({ image_id: imageId, name })))
-      .onConflict((oc) => oc.columns(['image_id', 'name']).doNothing())
-      .execute();
+    await sql`
+      with image as (select organization_id from images where id = ${imageId}::uuid),
+      wanted as (select distinct unnest(${names}::text[]) as name),
+      made as (
+        insert into tags (id, organization_id, name, labels, color)
+        select gen_random_uuid(), image.organization_id, wanted.name, json_build_object('en', wanted.name, 'fr', wanted.name), '#9E9E9E'
+        from image, wanted
+        on conflict (organization_id, name) do nothing
+        returning id, name
+      ), found as (
+        select id from made
+        union all
+        select t.id from tags t, image where t.organization_id = image.organization_id and t.name in (select name from wanted)
+      )
+      insert into tag_images (id, organization_id, tag_id, image_id)
+      select gen_random_uuid(), image.organization_id, found.id, ${imageId}::uuid from found, image
+      on conflict do nothing`.execute(this.db);
   }
 
   /** Marks the album's images not yet listed by an "upload done" event, and returns their ids in creation order. */

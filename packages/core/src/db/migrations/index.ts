@@ -10,6 +10,7 @@ import * as integrator from './0008_integrator.js';
 import * as trash from './0009_trash.js';
 import * as assetDestroys from './0010_asset_destroys.js';
 import * as clipboards from './0011_clipboards.js';
+import * as tags from './0012_tags.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_trash': trash,
   '0010_asset_destroys': assetDestroys,
   '0011_clipboards': clipboards,
+  '0012_tags': tags,
 };
