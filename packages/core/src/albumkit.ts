@@ -31,6 +31,8 @@ import { NotificationService } from './services/notifications.js';
 import { SetupService } from './services/setup.js';
 import { IntegratorService } from './services/integrator.js';
 import { ClipboardService } from './services/clipboards.js';
+import { TagService } from './services/tags.js';
+import { TagRepository } from './repositories/tags.js';
 import { PurgeRepository } from './repositories/purge.js';
 import { PurgeService } from './services/purge.js';
 
@@ -58,6 +60,8 @@ export interface Albumkit {
   notifications: NotificationService;
   setup: SetupService;
   integrator: IntegratorService;
+  /** Tags and tag links (`GET/POST /tags`, `tag_images`, public tag pages). */
+  tags: TagService;
   events: EventService;
   webhooks: WebhookService;
   /** The trash purge: `purge.run({ olderThanDays })` → `{ images, assets }` (also scheduled, see `purgeIntervalSeconds`). */
@@ -69,6 +73,7 @@ export interface Albumkit {
     events: EventRepository;
     webhooks: WebhookRepository;
     notifications: NotificationRepository;
+    tags: TagRepository;
   };
   serializers: { image: ImageSerializer };
   /** JSON of recently read images; on once the database's change feed is live. */
@@ -110,6 +115,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     events: new EventRepository(db),
     webhooks: new WebhookRepository(db),
     notifications: new NotificationRepository(db),
+    tags: new TagRepository(db),
   };
   const tokens = new Tokens(
     config.secret,
@@ -186,6 +192,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
   });
   const clipboards = new ClipboardService({ db, images: repositories.images, albums: repositories.albums, changed: (imageId) => imageCache.invalidate(imageId) });
+  const tags = new TagService({ db, tags: repositories.tags, events });
   const integrator = new IntegratorService({
     db,
     organizations: repositories.organizations,
@@ -199,13 +206,14 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, imageSerializer, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, logger, health }),
     tokens,
     albums,
     images,
     notifications,
     setup,
     integrator,
+    tags,
     events,
     webhooks,
     purge,

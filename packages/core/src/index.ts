@@ -40,7 +40,7 @@ export {
   type Processors,
 } from './jobs/port.js';
 export { InProcessJobs, type InProcessJobsOptions } from './jobs/in-process.js';
-export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload, type ImageWebhookPayload } from './events/bus.js';
+export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload, type ImageWebhookPayload, type TagEventPayload } from './events/bus.js';
 export { webhookSignature, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from './services/webhooks.js';
 export type { ProcessingResult } from './services/images.js';
 export type { Logger } from './logger.js';
@@ -50,3 +50,6 @@ export { openApiDocument, openApiPath, type OpenApiOptions } from './http/openap
 export type { AnyRoute, RouteDefinition, ResponseSpec } from './http/route.js';
 export { IntegratorService, STICKER_ALBUM, type OrganizationJson, type UserJson, type AnnotationJson } from './services/integrator.js';
 export * from './ops/index.js';
+export { TagService, labelsFrom, tokenTags } from './services/tags.js';
+export { TagRepository } from './repositories/tags.js';
+export { contrastColor, serializeTag, TAG_PALETTE, type TagJson, type TagImageJson, type TagLabels, type TagSuggestionJson, type PublicTagImageJson } from './serializers/tag.js';

@@ -163,3 +163,57 @@ export const trashedImageSchema = z
 export const clipboardSchema = z
   .object({ id: z.string(), user_id: z.string().nullable(), organization_id: z.string(), created_at: time })
   .meta({ id: 'Clipboard' });
+
+export const tagSchema = z
+  .object({
+    id: z.string(),
+    created_at: time,
+    name: z.string(),
+    label: z.string().describe('The labels as JSON text: `{"en": …, "fr": …}`'),
+    url: z.string().describe('`/public_tags/<id>`'),
+    public: z.boolean().describe('Its page (`GET /tags/:id/public_tags`) is open to anyone'),
+    listed: z.boolean(),
+    action: z.object({ actions: z.array(z.unknown()) }),
+    visible: z.boolean(),
+    color: z.string(),
+    color_contrast: z.string().describe('Black or white, whichever reads best on `color`'),
+    allow_download: z.boolean(),
+    label_en: z.string(),
+    label_fr: z.string(),
+  })
+  .meta({ id: 'Tag' });
+
+export const tagSuggestionSchema = z
+  .object({ id: z.string(), name: z.string(), color: z.string(), color_contrast: z.string(), label_en: z.string(), label_fr: z.string() })
+  .meta({ id: 'TagSuggestion' });
+
+export const tagImageSchema = z
+  .object({ id: z.string(), created_at: time, user: z.string().nullable().describe('Who tagged'), image: z.lazy(() => imageSchema), tag: tagSchema })
+  .meta({ id: 'TagImage' });
+
+export const publicTagImageSchema = z
+  .object({
+    id: z.string(),
+    created_at: time,
+    image: z.object({
+      id: z.string(),
+      infos: z.unknown(),
+      public_id: z.string(),
+      width: z.number().int(),
+      height: z.number().int(),
+      rotation: z.number().int(),
+      public_url: z.string().describe('`/images/<id>`, served by the public router'),
+      original_width: z.number().int(),
+      original_height: z.number().int(),
+      crop_x: z.number(),
+      crop_y: z.number(),
+      crop_w: z.number(),
+      crop_h: z.number(),
+      color: z.string(),
+      created_at: time,
+      taken_at: time.nullable(),
+      album_id: z.string(),
+    }),
+    tag: z.object({ id: z.string(), created_at: time, name: z.string(), url: z.string(), public: z.boolean(), color: z.string(), allow_download: z.boolean() }),
+  })
+  .meta({ id: 'PublicTagImage' });

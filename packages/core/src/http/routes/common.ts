@@ -10,6 +10,7 @@ import type { AlbumService } from '../../services/albums.js';
 import type { ImageJsonReader } from '../../services/image-json.js';
 import type { ImageService } from '../../services/images.js';
 import type { ClipboardService } from '../../services/clipboards.js';
+import type { TagService } from '../../services/tags.js';
 import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
 import { checkShape } from '../body.js';
@@ -25,6 +26,7 @@ export interface RouteDeps {
   notifications: NotificationService;
   integrator: IntegratorService;
   clipboards: ClipboardService;
+  tags: TagService;
   imageSerializer: ImageSerializer;
 }
 
@@ -97,3 +99,8 @@ export function jsonField(value: unknown, name: string, config: AlbumkitConfig):
   checkShape(parsed, config.limits, name);
   return parsed;
 }
+
+/** A yes/no field: `true`/`false` (a form), or a JSON boolean. */
+export const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'], 'true or false is expected')])
+  .transform((value) => value === true || value === 'true' || value === '1');
