@@ -63,6 +63,21 @@ async function dismissNotices(page: Page): Promise<void> {
   while ((await buttons.count()) > 0) await buttons.first().click();
 }
 
+interface ImageJson {
+  id: string;
+  album_id: string;
+  filename: string;
+  original_url: string;
+}
+
+/** The Cloudinary asset an image's original is delivered from: the last segment of its URL. */
+const assetOf = (image: ImageJson) => new URL(image.original_url).pathname.split('/').pop();
+
+/** The image ids of the album grid, in its order. */
+function cardIds(on: Page): Promise<string[]> {
+  return on.locator('#grid .photo-card').evaluateAll((nodes) => nodes.map((node) => (node as unknown as { dataset: { imageId: string } }).dataset.imageId));
+}
+
 /** An <img>'s decoded size: [0, 0] until it has loaded (or when it failed). */
 function naturalSize(img: Locator): Promise<number[]> {
   return img.evaluate((node) => {
@@ -78,8 +93,23 @@ describe('npm start: the demo app in a browser', () => {
   let openUrl: string;
   let browser: Browser;
   let page: Page;
+  /** A phone with a touch screen (its own browser context), signed in with the page's token. */
+  let phone: Page;
   const pageErrors: string[] = [];
   const cspViolations: string[] = [];
+
+  async function touchPhone(album: string): Promise<Page> {
+    const token = await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('albumkit-demo.token'));
+    const context = await browser.newContext({ viewport: PHONE, locale: 'en-US', hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+    const opened = await context.newPage();
+    opened.on('pageerror', (error) => pageErrors.push(`phone: ${error.message}`));
+    opened.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await opened.goto(new URL(`/#token=${encodeURIComponent(token!)}&album=${encodeURIComponent(album)}`, openUrl).toString());
+    await opened.locator('#album-view').waitFor();
+    return opened;
+  }
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'albumkit-demo-'));
@@ -525,6 +555,223 @@ describe('npm start: the demo app in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-albums-phone.png'), fullPage: true });
     await page.setViewportSize(DESKTOP);
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
+
+  it('selects photos to copy them, then pastes them into another album, at desktop and phone (touch) sizes', async () => {
+    const list = page.locator('#album-list');
+    const tile = (name: string) => list.locator(`.album-tile[data-album-id="${name}"]`);
+    const cards = page.locator('#grid .photo-card');
+    const bar = page.locator('#selection-bar');
+    const clip = page.locator('#clipboard-bar');
+    const listed = async () => ((await apiCall(page, '/albums?limit=100')).body as { id: string; images_count: number }[]);
+    const other = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!; // the album merged into: 7 photos
+    await dismissNotices(page);
+
+    // Desktop: tick two photos of holiday-2018 (a tick starts select mode), copy them.
+    await tile('holiday-2018').click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018');
+    await expect.poll(() => cards.count()).toBe(7);
+    const sources = await cardIds(page);
+    await cards.nth(0).getByRole('checkbox').check();
+    await bar.waitFor();
+    expect(await bar.locator('#selection-count').textContent()).toBe('1 selected');
+    await cards.nth(1).getByRole('checkbox').check();
+    expect(await bar.locator('#selection-count').textContent()).toBe('2 selected');
+    expect(await page.locator('#grid .photo-card.selected').count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-selected.png') });
+    await bar.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => clip.locator('#clipboard-label').textContent()).toBe('2 photos copied from this album: open another album to paste them.');
+    expect(await bar.isHidden()).toBe(true);
+    expect(await page.locator('#paste').isHidden()).toBe(true); // not into the album copied from
+    expect(await page.locator('#grid .photo-card.selected').count()).toBe(0);
+
+    // Another album: Paste here; the copies join the grid without a reload, the counts follow.
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await tile(other).click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe(other);
+    await expect.poll(() => cards.count()).toBe(7);
+    const before = await cardIds(page);
+    await clip.getByRole('button', { name: 'Paste 2 photos here' }).click();
+    await expect.poll(() => cards.count()).toBe(9);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const pasted = (await cardIds(page)).filter((id) => !before.includes(id));
+    expect(pasted).toHaveLength(2);
+    await page.locator('#notices').getByText(`Pasted 2 photos into “${other}”.`).waitFor();
+    expect(await page.locator('#images-count').textContent()).toBe('9');
+    await expect.poll(() => tile(other).locator('.album-count').textContent()).toBe('9 photos');
+    expect(await tile('holiday-2018').locator('.album-count').textContent()).toBe('7 photos');
+    expect(await clip.locator('#clipboard-label').textContent()).toBe('2 photos copied from “holiday-2018”, pasted here.');
+    // Through the API: two new images of this album, sharing the assets of the two copied.
+    const copies = await Promise.all(pasted.map(async (id) => (await apiCall(page, `/images/${id}`)).body as ImageJson));
+    const originals = await Promise.all(sources.slice(0, 2).map(async (id) => (await apiCall(page, `/images/${id}`)).body as ImageJson));
+    expect(copies.map((copy) => copy.album_id)).toEqual([other, other]);
+    expect(copies.map(assetOf)).toEqual(originals.map(assetOf));
+    expect(copies.map((copy) => copy.filename)).toEqual(originals.map((original) => original.filename));
+    expect(originals.map((original) => original.album_id)).toEqual(['holiday-2018', 'holiday-2018']);
+    expect(((await apiCall(page, `/albums/${encodeURIComponent(other)}/images?limit=100`)).body as unknown[]).length).toBe(9);
+    let albums = await listed();
+    expect(albums.find((album) => album.id === other)?.images_count).toBe(9);
+    expect(albums.find((album) => album.id === 'holiday-2018')?.images_count).toBe(7);
+    for (const id of pasted) await expect.poll(() => page.locator(`#grid .photo-card[data-image-id="${id}"] .thumb.loaded`).count(), { timeout: 30_000 }).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-pasted.png'), fullPage: true });
+
+    // A clipboard the server does not hold: told, nothing pasted, nothing else changed.
+    await dismissNotices(page);
+    await page.evaluate(() =>
+      (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem(
+        'albumkit-demo.clipboard',
+        JSON.stringify({ id: '00000000-0000-4000-8000-000000000000', count: 1, from: 'holiday-2018', fromName: 'holiday-2018', pasted: [] }),
+      ),
+    );
+    await tile('holiday-2018').click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018');
+    await tile(other).click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe(other);
+    await clip.getByRole('button', { name: 'Paste 1 photo here' }).click();
+    await page.locator('#notices .notice.error').getByText('The copied photos are no longer on the server’s clipboard: nothing was pasted.').waitFor();
+    expect(await clip.isHidden()).toBe(true);
+    expect(await cards.count()).toBe(9);
+    expect((await listed()).find((album) => album.id === other)?.images_count).toBe(9);
+    await dismissNotices(page);
+
+    // A phone, by touch: Select, tap two photos, Copy; a new album; Paste here.
+    phone = await touchPhone('holiday-2018');
+    const phoneCards = phone.locator('#grid .photo-card');
+    const phoneBar = phone.locator('#selection-bar');
+    await expect.poll(() => phoneCards.count(), { timeout: 30_000 }).toBe(7);
+    await phone.getByRole('button', { name: 'Select', exact: true }).tap();
+    await phoneBar.waitFor();
+    expect(await phoneBar.locator('#selection-count').textContent()).toBe('No photo selected');
+    await phoneCards.nth(2).locator('.photo-frame').tap();
+    await phoneCards.nth(3).locator('.photo-frame').tap();
+    expect(await phoneBar.locator('#selection-count').textContent()).toBe('2 selected');
+    expect(await phone.locator('#viewer').isVisible()).toBe(false); // a tap selects, and opens nothing
+    await phoneCards.nth(3).locator('.photo-frame').tap(); // a second tap unselects
+    expect(await phoneBar.locator('#selection-count').textContent()).toBe('1 selected');
+    await phoneCards.nth(3).locator('.photo-frame').tap();
+    const phoneSources = (await cardIds(phone)).slice(2, 4);
+    const barBox = (await phoneBar.boundingBox())!;
+    expect(barBox.x + barBox.width).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: join(ARTIFACTS, 'demo-selected-phone.png') });
+    await phoneBar.getByRole('button', { name: 'Copy' }).tap();
+    await expect.poll(() => phone.locator('#clipboard-label').textContent()).toBe('2 photos copied from this album: open another album to paste them.');
+    await phone.getByRole('button', { name: 'New album' }).tap();
+    await expect.poll(() => phone.locator('#album-title').textContent()).not.toBe('holiday-2018');
+    await phone.locator('#empty').waitFor();
+    const fresh = new URLSearchParams(new URL(phone.url()).hash.slice(1)).get('album')!;
+    await phone.locator('#clipboard-bar').getByRole('button', { name: 'Paste 2 photos here' }).tap();
+    await expect.poll(() => phoneCards.count()).toBe(2);
+    expect(await phone.locator('#empty').isHidden()).toBe(true);
+    expect(await phone.locator('#images-count').textContent()).toBe('2');
+    await expect.poll(() => phone.locator(`.album-tile[data-album-id="${fresh}"] .album-count`).textContent()).toBe('2 photos');
+    const phoneCopies = (await apiCall(phone, `/albums/${encodeURIComponent(fresh)}/images`)).body as ImageJson[];
+    const phoneOriginals = await Promise.all(phoneSources.map(async (id) => assetOf((await apiCall(phone, `/images/${id}`)).body as ImageJson)));
+    expect(phoneCopies.map(assetOf)).toEqual(phoneOriginals);
+    albums = await listed();
+    expect(albums.find((album) => album.id === fresh)?.images_count).toBe(2);
+    expect(albums.find((album) => album.id === 'holiday-2018')?.images_count).toBe(7);
+    expect(await phone.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: join(ARTIFACTS, 'demo-pasted-phone.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
+
+  it('deletes selected photos together, with an Undo that restores them all, at desktop and phone (touch) sizes', async () => {
+    const list = page.locator('#album-list');
+    const tile = (name: string) => list.locator(`.album-tile[data-album-id="${name}"]`);
+    const cards = page.locator('#grid .photo-card');
+    const bar = page.locator('#selection-bar');
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!; // 9 photos, 2 of them pasted
+    const trashIds = async (on: Page, album: string) =>
+      ((await apiCall(on, `/trashed_images?album_id=${encodeURIComponent(album)}`)).body as { id: string }[]).map((t) => t.id).sort();
+    const countOf = async (album: string) => ((await apiCall(page, '/albums?limit=100')).body as { id: string; images_count: number }[]).find((a) => a.id === album)?.images_count;
+    await dismissNotices(page);
+    expect(await cards.count()).toBe(9);
+    expect(await trashIds(page, albumId)).toEqual([]);
+
+    // Desktop: Select, click two photos (in select mode a click selects), Delete.
+    await page.getByRole('button', { name: 'Select', exact: true }).click();
+    await bar.waitFor();
+    const all = await cardIds(page);
+    const chosen = [all[0]!, all[4]!];
+    await cards.nth(0).locator('.photo-frame').click();
+    await cards.nth(4).locator('.photo-frame').click();
+    expect(await page.locator('#viewer').isVisible()).toBe(false);
+    expect(await bar.locator('#selection-count').textContent()).toBe('2 selected');
+    await bar.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => cards.count()).toBe(7);
+    expect((await cardIds(page)).filter((id) => chosen.includes(id))).toEqual([]);
+    expect(await page.locator('#images-count').textContent()).toBe('7');
+    expect(await bar.isHidden()).toBe(true);
+    await expect.poll(() => tile(albumId).locator('.album-count').textContent()).toBe('7 photos');
+    const notice = page.locator('#notices .notice').filter({ hasText: '2 photos were moved to the trash.' });
+    await notice.waitFor();
+    expect(await trashIds(page, albumId)).toEqual([...chosen].sort());
+    for (const id of chosen) expect((await apiCall(page, `/images/${id}`)).status).toBe(404);
+    expect(await countOf(albumId)).toBe(7);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-bulk-deleted.png') });
+
+    // Undo: both back, in the grid, the counts and the API.
+    await notice.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => cards.count()).toBe(9);
+    await page.locator('#notices').getByText('2 photos are back in the album.').waitFor();
+    expect((await cardIds(page)).filter((id) => chosen.includes(id)).sort()).toEqual([...chosen].sort());
+    await expect.poll(() => tile(albumId).locator('.album-count').textContent()).toBe('9 photos');
+    expect(await trashIds(page, albumId)).toEqual([]);
+    for (const id of chosen) expect((await apiCall(page, `/images/${id}`)).status).toBe(200);
+    expect(await countOf(albumId)).toBe(9);
+
+    // All or nothing: a selected photo deleted meanwhile (elsewhere) refuses the whole delete; told,
+    // nothing else deleted, the other photo still selected.
+    await dismissNotices(page);
+    const [first, second] = await cardIds(page);
+    await cards.nth(0).getByRole('checkbox').check();
+    await cards.nth(1).getByRole('checkbox').check();
+    expect((await apiCall(page, `/images/${first}`, 'DELETE')).status).toBe(204);
+    await bar.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('#notices .notice.error').getByText('Nothing was deleted: 1 of the 2 selected photos was deleted or moved meanwhile. The others are still selected: try again.').waitFor();
+    expect((await apiCall(page, `/images/${second}`)).status).toBe(200);
+    await expect.poll(() => cards.count()).toBe(8); // read again: the one deleted elsewhere is gone
+    expect(await bar.locator('#selection-count').textContent()).toBe('1 selected');
+    expect(await page.locator(`#grid .photo-card[data-image-id="${second}"]`).getAttribute('class')).toContain('selected');
+    expect(await trashIds(page, albumId)).toEqual([first]);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-bulk-refused.png') });
+    await bar.getByRole('button', { name: 'Cancel' }).click();
+    expect(await bar.isHidden()).toBe(true);
+    expect((await apiCall(page, `/trashed_images/${first}`, 'DELETE')).status).toBe(200);
+    await dismissNotices(page);
+    await tile('holiday-2018').click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018');
+    await tile(albumId).click();
+    await expect.poll(() => cards.count()).toBe(9);
+
+    // A phone, by touch: Select, Select all, Delete the album's two photos; Undo.
+    const phoneCards = phone.locator('#grid .photo-card');
+    const phoneBar = phone.locator('#selection-bar');
+    const fresh = new URLSearchParams(new URL(phone.url()).hash.slice(1)).get('album')!;
+    expect(await phoneCards.count()).toBe(2);
+    const phoneIds = (await cardIds(phone)).sort();
+    await phone.getByRole('button', { name: 'Select', exact: true }).tap();
+    await phoneBar.getByRole('button', { name: 'Select all' }).tap();
+    expect(await phoneBar.locator('#selection-count').textContent()).toBe('2 selected');
+    await phoneBar.getByRole('button', { name: 'Delete' }).tap();
+    await expect.poll(() => phoneCards.count()).toBe(0);
+    await phone.locator('#empty').waitFor();
+    expect(await phone.locator('#select-mode').isHidden()).toBe(true);
+    await expect.poll(() => phone.locator(`.album-tile[data-album-id="${fresh}"] .album-count`).textContent()).toBe('0 photos');
+    expect(await trashIds(phone, fresh)).toEqual(phoneIds);
+    expect(await countOf(fresh)).toBe(0);
+    const phoneNotice = phone.locator('#notices .notice').filter({ hasText: '2 photos were moved to the trash.' });
+    await phone.screenshot({ path: join(ARTIFACTS, 'demo-bulk-deleted-phone.png') });
+    await phoneNotice.getByRole('button', { name: 'Undo' }).tap();
+    await expect.poll(() => phoneCards.count()).toBe(2);
+    expect((await cardIds(phone)).sort()).toEqual(phoneIds);
+    await expect.poll(() => phone.locator(`.album-tile[data-album-id="${fresh}"] .album-count`).textContent()).toBe('2 photos');
+    expect(await trashIds(phone, fresh)).toEqual([]);
+    expect(await countOf(fresh)).toBe(2);
+    await phone.context().close();
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   }, 120_000);

@@ -52,7 +52,7 @@ function sessionStillValid() {
 /**
  * `fetch` with the token; renews it from `X-token`; throws ApiError with a message for people.
  * `json` sends a JSON body, `form` a form-encoded one (as the API's own clients do, e.g.
- * `album[public_id]=…&merge=true`). `action` words a refusal (401 while the token is still
+ * `album[public_id]=…&merge=true`; an array of pairs repeats a key: `image_ids[]=…`). `action` words a refusal (401 while the token is still
  * valid: the token lacks that right) instead of signing out.
  */
 export async function request(path, { method = 'GET', json, form, base = API, action } = {}) {
@@ -146,6 +146,15 @@ export const api = {
     }).then((r) => r.body),
   editImage: (id, fields, action) => request(`/images/${idPath(id)}`, { method: 'PUT', json: fields, action }).then((r) => r.body),
   deleteImage: (id) => request(`/images/${idPath(id)}`, { method: 'DELETE', action: 'delete this photo' }),
+  /** Several images to the trash, all or nothing: answers their ids. */
+  deleteImages: (ids) =>
+    request('/images', { method: 'DELETE', form: ids.map((id) => ['image_ids[]', id]), action: 'delete these photos' }).then((r) => r.body),
+  /** A clipboard of the images (`id`: a UUID chosen here); `image_copy` on their album. */
+  createClipboard: (id, imageIds) =>
+    request('/clipboards', { method: 'POST', form: [['id', id], ...imageIds.map((image) => ['image_ids[]', image])], action: 'copy these photos' }).then((r) => r.body),
+  /** The copies made in `albumId` (sharing the stored files), in clipboard order. */
+  paste: (clipboardId, albumId) =>
+    request(`/clipboards/${idPath(clipboardId)}/paste`, { method: 'POST', form: { album_id: albumId }, action: 'paste into this album' }).then((r) => r.body),
   /** The album's trash, latest deletion first. */
   trash: (albumId) => allPages('/trashed_images', { album_id: albumId }),
   restore: (id) => request(`/trashed_images/${idPath(id)}`, { method: 'DELETE', action: 'restore this photo' }).then((r) => r.body),

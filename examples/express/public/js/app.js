@@ -1,14 +1,17 @@
 // The albumkit demo page: sign in with a token, pick an album from the organization's list (or
 // create, rename, merge, duplicate one), upload photos directly to Cloudinary, watch them get
 // processed; in the viewer, go through the photos, caption, rotate, duplicate or delete one
-// (undo restores it from the trash, which has its own view).
+// (undo restores it from the trash, which has its own view); in the grid, select several photos
+// to copy them (a clipboard, pasted into another album) or delete them together (with undo).
 import { albumList, askAlbumName } from './albums.js';
 import { api, session, tokenClaims } from './api.js';
 import { keepNoticesReachable, notify } from './notices.js';
 import { eachLimited, isImageFile, uploadFile } from './upload.js';
-import { describeBytes, describeGps, describeTakenAt, el, mapUrl, $ } from './ui.js';
+import { describeBytes, describeGps, describeTakenAt, el, mapUrl, uuid, $ } from './ui.js';
 
 const ALBUM_KEY = 'albumkit-demo.album';
+/** The last copy: `{ id, count, from, fromName, pasted: [albumId…] }` (the clipboard is on the server). */
+const CLIPBOARD_KEY = 'albumkit-demo.clipboard';
 const POLL_MS = 1500;
 
 const state = {
@@ -23,6 +26,25 @@ const state = {
   /** Filenames of the photos seen, by id: the trash lists ids and thumbnails only. */
   names: new Map(),
   trashOpen: false,
+  /** Select mode, and the ids of the photos selected in the open album. */
+  selecting: false,
+  selected: new Set(),
+  /** A copy or delete of the selection is under way. */
+  busy: false,
+};
+
+const clipboard = {
+  get() {
+    try {
+      return JSON.parse(localStorage.getItem(CLIPBOARD_KEY) ?? 'null');
+    } catch {
+      return null;
+    }
+  },
+  set(value) {
+    if (value) localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(value));
+    else localStorage.removeItem(CLIPBOARD_KEY);
+  },
 };
 
 const albums = albumList({ onOpen: (id) => openAlbum(id), onError: (error) => fail(error) });
@@ -89,6 +111,8 @@ function setAlbum(album) {
     state.cards.clear();
     $('#grid').replaceChildren();
     $('#events').replaceChildren();
+    state.selecting = false;
+    state.selected.clear();
     showTrash(false);
   }
   state.album = album;
@@ -100,6 +124,8 @@ function setAlbum(album) {
   $('#album-view').hidden = false;
   $('#intro').hidden = true;
   renderAlbumMeta();
+  renderSelection();
+  renderClipboard();
 }
 
 function renderAlbumMeta() {
@@ -172,6 +198,10 @@ function renderGrid() {
       state.cards.delete(id);
     }
   }
+  // A selected photo gone (deleted, moved, from here or elsewhere) leaves the selection.
+  for (const id of state.selected) if (!seen.has(id)) state.selected.delete(id);
+  if (state.images.length === 0) state.selecting = false;
+  renderSelection();
   renderAlbumMeta();
   if (state.viewerId) renderNavigation();
 }
@@ -212,10 +242,13 @@ function renderCard(image) {
     statusBadge(image),
   );
   button.addEventListener('click', () => openViewer(image.id));
-  return el(
+  // The tick box; in select mode its label covers the photo, so a tap anywhere on it selects.
+  const box = el('input', { type: 'checkbox', class: 'select-input', 'aria-label': `Select ${image.filename ?? 'photo'}` });
+  box.addEventListener('change', () => toggleSelected(image.id, box.checked));
+  const card = el(
     'li',
     { class: 'photo-card', 'data-image-id': image.id, 'data-processed': String(image.processed) },
-    button,
+    el('div', { class: 'photo-frame' }, button, el('label', { class: 'select-box' }, box)),
     el(
       'div',
       { class: 'photo-caption' },
@@ -226,6 +259,8 @@ function renderCard(image) {
         : el('span', { class: 'taken muted' }, image.processed ? 'No date taken' : 'Reading date…'),
     ),
   );
+  paintSelection(card, image.id);
+  return card;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -563,7 +598,8 @@ function moveShown() {
 async function restore(id) {
   try {
     const image = await api.restore(id);
-    upsertImage(image);
+    if (image.album_id === state.album?.id) upsertImage(image); // not into another album opened since
+    else state.names.set(image.id, image.filename);
     notify(`${state.names.get(id) ?? 'The photo'} is back in the album.`, 'info');
     await Promise.all([refresh(), albums.load(), state.trashOpen ? loadTrash() : null]);
   } catch (error) {
@@ -587,10 +623,216 @@ async function duplicate() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Selecting photos: copy (a clipboard on the server), paste into another album, delete together
+
+const photos = (count) => `${count} photo${count === 1 ? '' : 's'}`;
+
+/** “canon-dslr” for one photo, “3 photos” for more. */
+function describeSelection(ids) {
+  return ids.length === 1 ? (state.names.get(ids[0]) ?? 'The photo') : photos(ids.length);
+}
+
+/** The selected ids, in the grid's order. */
+function selectedIds() {
+  return state.images.filter((image) => state.selected.has(image.id)).map((image) => image.id);
+}
+
+function paintSelection(card, id) {
+  const selected = state.selected.has(id);
+  card.classList.toggle('selected', selected);
+  card.querySelector('.select-input').checked = selected;
+  // While selecting, a tap selects: the photo's own button (open the viewer) is out of the way.
+  card.querySelector('.photo').inert = state.selecting;
+}
+
+function renderSelection() {
+  const count = state.selected.size;
+  const total = state.images.length;
+  $('#grid').classList.toggle('selecting', state.selecting);
+  $('#selection-bar').hidden = !state.selecting;
+  $('#select-mode').hidden = state.selecting || total === 0;
+  $('#selection-count').textContent = count ? `${count} selected` : 'No photo selected';
+  $('#select-all').textContent = total > 0 && count === total ? 'Select none' : 'Select all';
+  $('#copy-selected').disabled = count === 0 || state.busy;
+  $('#delete-selected').disabled = count === 0 || state.busy;
+  for (const [id, entry] of state.cards) paintSelection(entry.node, id);
+}
+
+function toggleSelected(id, selected) {
+  if (selected) state.selected.add(id);
+  else state.selected.delete(id);
+  if (selected) state.selecting = true; // a tick outside select mode starts it
+  renderSelection();
+}
+
+function startSelecting() {
+  state.selecting = true;
+  renderSelection();
+  $('#grid .select-input')?.focus({ preventScroll: true });
+}
+
+function stopSelecting() {
+  const hadFocus = $('#selection-bar').contains(document.activeElement);
+  state.selecting = false;
+  state.selected.clear();
+  renderSelection();
+  if (hadFocus && !$('#select-mode').hidden) $('#select-mode').focus();
+}
+
+function selectAll() {
+  const all = state.images.length > 0 && state.selected.size === state.images.length;
+  state.selected = new Set(all ? [] : state.images.map((image) => image.id));
+  renderSelection();
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  renderSelection();
+}
+
+/**
+ * A refused copy or delete. Both are all or nothing: a photo deleted or moved meanwhile (in
+ * another tab, by someone else) refuses the whole request with a bare 401, so the album is read
+ * again to tell that apart from a missing right; the photos still here stay selected.
+ */
+async function explainRefusal(error, ids, verb) {
+  if (error.status === 401 && !error.sessionExpired && state.album) {
+    await refresh();
+    const live = new Set(state.images.map((image) => image.id));
+    const gone = ids.filter((id) => !live.has(id)).length;
+    if (gone > 0) {
+      const which = gone === ids.length ? (ids.length === 1 ? 'the selected photo was' : 'the selected photos were') : `${gone} of the ${ids.length} selected photos ${gone === 1 ? 'was' : 'were'}`;
+      const rest = gone < ids.length ? ' The others are still selected: try again.' : '';
+      return notify(`Nothing was ${verb}: ${which} deleted or moved meanwhile.${rest}`);
+    }
+  }
+  fail(error);
+}
+
+async function copySelected() {
+  const ids = selectedIds();
+  if (ids.length === 0 || state.busy) return;
+  const from = state.album;
+  setBusy(true);
+  try {
+    const id = uuid(); // the client names the clipboard
+    await api.createClipboard(id, ids);
+    clipboard.set({ id, count: ids.length, from: from.id, fromName: from.public_id ?? from.id, pasted: [] });
+    stopSelecting();
+    renderClipboard();
+    notify(`${describeSelection(ids)} copied. Open another album and choose “Paste here”.`, 'info');
+  } catch (error) {
+    await explainRefusal(error, ids, 'copied');
+  } finally {
+    setBusy(false);
+  }
+}
+
+function renderClipboard() {
+  const copied = clipboard.get();
+  const bar = $('#clipboard-bar');
+  bar.hidden = !copied || !state.album;
+  if (bar.hidden) return;
+  const what = photos(copied.count);
+  const source = state.album.id === copied.from;
+  const pasted = copied.pasted?.includes(state.album.id);
+  $('#clipboard-label').textContent = source
+    ? `${what} copied from this album: open another album to paste ${copied.count === 1 ? 'it' : 'them'}.`
+    : `${what} copied from “${copied.fromName}”${pasted ? ', pasted here' : ''}.`;
+  const paste = $('#paste');
+  paste.hidden = source;
+  paste.textContent = pasted ? 'Paste again' : `Paste ${what} here`;
+}
+
+/** Pastes the clipboard into the open album: the copies (sharing the stored files) join the grid. */
+async function pasteClipboard() {
+  const copied = clipboard.get();
+  if (!copied || !state.album) return;
+  const album = state.album;
+  const button = $('#paste');
+  button.disabled = true;
+  let copies;
+  try {
+    copies = await api.paste(copied.id, album.id);
+  } catch (error) {
+    if (error.status === 404) {
+      // The only thing that can be missing: the album is created on demand.
+      clipboard.set(null);
+      renderClipboard();
+      return notify('The copied photos are no longer on the server’s clipboard: nothing was pasted. Copy them again.');
+    }
+    return fail(error);
+  } finally {
+    button.disabled = false;
+  }
+  clipboard.set({ ...copied, pasted: [...new Set([...(copied.pasted ?? []), album.id])] });
+  if (state.album?.id === album.id) {
+    for (const copy of copies) {
+      state.names.set(copy.id, copy.filename);
+      if (!state.images.some((image) => image.id === copy.id)) state.images.push(copy);
+    }
+    renderGrid();
+  }
+  renderClipboard();
+  const name = album.public_id ?? album.id;
+  const left = copied.count - copies.length;
+  if (copies.length === 0) notify(`Nothing was pasted: the ${copied.count === 1 ? 'copied photo was' : 'copied photos were'} deleted since the copy.`);
+  else if (left > 0) notify(`Pasted ${photos(copies.length)} into “${name}”; ${photos(left)} deleted since the copy ${left === 1 ? 'was' : 'were'} left out.`, 'info');
+  else notify(`Pasted ${photos(copies.length)} into “${name}”.`, 'info');
+  await Promise.all([refresh(), albums.load()]);
+}
+
+/** To the trash together (all or nothing), with an Undo that restores every one of them. */
+async function deleteSelected() {
+  const ids = selectedIds();
+  if (ids.length === 0 || state.busy) return;
+  const what = describeSelection(ids);
+  setBusy(true);
+  try {
+    await api.deleteImages(ids);
+  } catch (error) {
+    setBusy(false);
+    return explainRefusal(error, ids, 'deleted');
+  }
+  setBusy(false);
+  const gone = new Set(ids);
+  state.images = state.images.filter((image) => !gone.has(image.id));
+  stopSelecting();
+  renderGrid();
+  notify(`${what} ${ids.length === 1 ? 'was' : 'were'} moved to the trash.`, 'info', { action: { label: 'Undo', run: () => restoreAll(ids) } });
+  albums.load();
+  if (state.trashOpen) loadTrash();
+}
+
+/** Restores the photos one by one (the API restores one per request); tells any left in the trash. */
+async function restoreAll(ids) {
+  const failures = [];
+  const restored = [];
+  await eachLimited(ids, 4, async (id) => {
+    try {
+      restored.push(await api.restore(id));
+    } catch (error) {
+      failures.push(error);
+    }
+  });
+  for (const image of restored) {
+    state.names.set(image.id, image.filename);
+    if (image.album_id === state.album?.id && !state.images.some((shown) => shown.id === image.id)) state.images.push(image);
+  }
+  if (restored.length) renderGrid();
+  const expired = failures.find((error) => error.sessionExpired);
+  if (expired) fail(expired);
+  else if (failures.length) notify(`${failures.length} of the ${photos(ids.length)} could not be restored and ${failures.length === 1 ? 'is' : 'are'} still in the trash: ${failures[0].message}`);
+  else notify(`${describeSelection(ids)} ${ids.length === 1 ? 'is' : 'are'} back in the album.`, 'info');
+  await Promise.all([refresh(), albums.load(), state.trashOpen ? loadTrash() : null]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Trash
 
 function showTrash(open) {
   state.trashOpen = open;
+  if (open && state.selecting) stopSelecting();
   $('#trash-view').hidden = !open;
   $('#photos-view').hidden = open;
   if (open) {
@@ -717,6 +959,7 @@ function wire() {
   });
   $('#sign-out').addEventListener('click', () => {
     session.token = null;
+    clipboard.set(null); // the next sign-in may be another organization's
     stopPolling();
     showSignIn();
   });
@@ -751,6 +994,23 @@ function wire() {
   $('#hide-trash').addEventListener('click', () => {
     showTrash(false);
     $('#show-trash').focus();
+  });
+  $('#select-mode').addEventListener('click', startSelecting);
+  $('#select-cancel').addEventListener('click', stopSelecting);
+  $('#select-all').addEventListener('click', selectAll);
+  $('#copy-selected').addEventListener('click', copySelected);
+  $('#delete-selected').addEventListener('click', deleteSelected);
+  $('#paste').addEventListener('click', pasteClipboard);
+  $('#clear-clipboard').addEventListener('click', () => {
+    clipboard.set(null);
+    renderClipboard();
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && state.selecting && !document.querySelector('dialog[open]')) stopSelecting();
+  });
+  // A copy made in another tab of the demo can be pasted here.
+  window.addEventListener('storage', (event) => {
+    if (event.key === CLIPBOARD_KEY) renderClipboard();
   });
   $('#rename-album').addEventListener('click', renameAlbum);
   $('#merge-album').addEventListener('click', mergeAlbum);
