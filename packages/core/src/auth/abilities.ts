@@ -26,6 +26,12 @@ export interface Principal {
   secretId: string | null;
   admin: boolean;
   abilities: Abilities;
+  /**
+   * A search query the token is bound to (claim `q`): it reads only images that match it, and
+   * with `deleteMatching` (claim `image_delete: true`) may delete exactly those.
+   */
+  query?: string;
+  deleteMatching?: boolean;
 }
 
 /**

@@ -15,6 +15,9 @@ export interface TokenClaims extends JWTPayload {
   organization_id?: string;
   /** First issue of a renewed token, when renewals are capped. */
   first_iat?: number;
+  /** A search query the token is bound to; `image_delete` lets it delete the matching images. */
+  q?: string;
+  image_delete?: boolean;
 }
 
 export interface SecretRecord {
@@ -303,6 +306,7 @@ export class Tokens {
       secretId: kind === 'integrator' ? (claims.iss as string).toLowerCase() : null,
       admin: claims.admin === true,
       abilities,
+      ...(typeof claims.q === 'string' && claims.q.trim() !== '' ? { query: claims.q, deleteMatching: claims.image_delete === true } : {}),
     };
   }
 }

@@ -1,11 +1,14 @@
 import { randomInt } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database, Image, ImageTable, ImageUpdate, NewImage } from '../db/schema.js';
 import { BATCH_FAILURES, Batches } from '../db/batches.js';
 import { PREPARE_MARK } from '../db/connect.js';
 import { COUNT_SHARDS } from './albums.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** A condition on images (a compiled search query): added to a read's own conditions. */
+export type ImageCondition = (eb: ExpressionBuilder<Database, 'images'>) => Expression<SqlBool>;
 
 export interface ImagePageCursor {
   createdAt: Date;
@@ -396,13 +399,14 @@ export class ImageRepository {
   }
 
   /** One page of an album, oldest first, after the cursor (keyset pagination on the listing index). */
-  listAlbum(organizationId: string, albumId: string, limit: number, after?: ImagePageCursor): Promise<Image[]> {
+  listAlbum(organizationId: string, albumId: string, limit: number, after?: ImagePageCursor, condition?: ImageCondition): Promise<Image[]> {
     let query = this.db
       .selectFrom('images')
       .selectAll()
       .where('organization_id', '=', organizationId)
       .where('album_id', '=', albumId)
       .where('deleted_at', 'is', null);
+    if (condition) query = query.where(condition);
     if (after) {
       // A row comparison, so that PostgreSQL seeks the listing index instead of filtering rows.
       query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
@@ -523,7 +527,7 @@ export class ImageRepository {
   }
 
   /** Images of the organization among `ids`, with their uploader's Salesforce id; albums restricts to those albums. */
-  findForSync(organizationId: string, ids: string[], albums?: string[]): Promise<SyncRow[]> {
+  findForSync(organizationId: string, ids: string[], albums?: string[], condition?: ImageCondition): Promise<SyncRow[]> {
     if (ids.length === 0 || (albums && albums.length === 0)) return Promise.resolve([]);
     let query = this.db
       .selectFrom('images')
@@ -534,7 +538,42 @@ export class ImageRepository {
       .where('images.id', 'in', ids)
       .where('images.deleted_at', 'is', null);
     if (albums) query = query.where('images.album_id', 'in', albums);
+    if (condition) query = query.where(condition);
     return query.execute();
+  }
+
+  /**
+   * A page of the organization's live images that meet every condition (compiled queries),
+   * in `albums` when given; newest first (or oldest first), keyset-paged on (created_at, id).
+   */
+  search(
+    organizationId: string,
+    conditions: ImageCondition[],
+    albums: string[] | undefined,
+    limit: number,
+    order: 'asc' | 'desc',
+    after?: ImagePageCursor,
+  ): Promise<Image[]> {
+    if (albums && albums.length === 0) return Promise.resolve([]);
+    let query = this.db.selectFrom('images').selectAll().where('organization_id', '=', organizationId).where('deleted_at', 'is', null);
+    if (albums) query = query.where('album_id', 'in', albums);
+    for (const condition of conditions) query = query.where(condition);
+    if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), order === 'desc' ? '<' : '>', eb.tuple(after.createdAt, after.id)));
+    return query.orderBy('created_at', order).orderBy('id', order).limit(limit).execute();
+  }
+
+  /** The ids among `ids` of live images of the organization that meet the condition. */
+  async matching(organizationId: string, ids: string[], condition: ImageCondition, db: Db = this.db): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db
+      .selectFrom('images')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', ids)
+      .where('deleted_at', 'is', null)
+      .where(condition)
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Salesforce ids of the organization's users among `userIds`. */
