@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'access_denied'
   | 'not_found'
+  | 'conflict'
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -41,6 +42,13 @@ export class NotFound extends AlbumkitError {
 export class BadRequest extends AlbumkitError {
   constructor(message: string, details?: unknown) {
     super(400, 'bad_request', message, details);
+  }
+}
+
+/** The request is valid but the state it meets refuses it (an upload whose image is in the trash). */
+export class Conflict extends AlbumkitError {
+  constructor(message: string, details?: unknown) {
+    super(409, 'conflict', message, details);
   }
 }
 

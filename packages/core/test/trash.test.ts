@@ -49,6 +49,29 @@ describe.each(DIALECTS)('the trash on %s', (dialect) => {
       ).n,
     );
 
+  it('a client posting again the upload of a trashed image gets a 409 that names it; the image stays in the trash, untouched', async () => {
+    const cloudinary = uploadResult();
+    const token = await acme.userToken();
+    const first = await postUpload((req) => app.request(req), token, 'T-REPOST', { cloudinary, metadatas: { kept: 'yes' } });
+    expect(first.status).toBe(200);
+    expect((await call('DELETE', `/images/${first.json.id}`, admin)).status).toBe(204);
+    const again = await postUpload((req) => app.request(req), token, 'T-REPOST', { cloudinary: { ...cloudinary, original_filename: 'renamed' }, metadatas: { kept: 'no' } });
+    expect(again.status).toBe(409);
+    expect(again.json).toMatchObject({ error: 'conflict' });
+    expect(again.json.message).toContain(`/trashed_images/${first.json.id}`);
+    const row = await app.albumkit.database.db.selectFrom('images').selectAll().where('id', '=', first.json.id).executeTakeFirstOrThrow();
+    expect(row.deleted_at).not.toBeNull();
+    expect(row.metadatas).toEqual({ kept: 'yes' });
+    expect(row.filename).toBe('holiday');
+    expect(await count('T-REPOST')).toBe(0);
+    // Restored, the same post merges as usual.
+    expect((await call('DELETE', `/trashed_images/${first.json.id}`, admin)).status).toBe(200);
+    const merged = await postUpload((req) => app.request(req), token, 'T-REPOST', { cloudinary, metadatas: { kept: 'again' } });
+    expect(merged.status).toBe(200);
+    expect(merged.json.id).toBe(first.json.id);
+    expect(await count('T-REPOST')).toBe(1);
+  });
+
   it('a deleted image is gone from reads, listings, counts and syncs, and comes back when restored', async () => {
     const [a, b] = await upload(acme, 'T1', 2);
     expect(await count('T1')).toBe(2);

@@ -5,7 +5,7 @@ import { verifyUploadResultSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
 import type { AlbumEvent, Database, Image, ImageUpdate } from '../db/schema.js';
 import { readUploadResult } from '../domain/upload-result.js';
-import { AccessDenied, BadRequest, NotFound } from '../errors.js';
+import { AccessDenied, BadRequest, Conflict, NotFound } from '../errors.js';
 import { chooseGps, type LatLng } from '../domain/gps.js';
 import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../logger.js';
@@ -184,6 +184,11 @@ export class ImageService {
         if (options.afterRemoval) throw new Error('upload conflict: held in another album again');
         await this.removeImpostors(facts.uploadKey, scope.organizationId, albumId);
         return this.createFromUpload(scope, albumId, upload, metadatas, { ...options, afterRemoval: true });
+      }
+      // A client posting again the upload of an image the user trashed (a late retry): it stays
+      // in the trash, untouched; the client is told where it is.
+      if (client && existing.deleted_at) {
+        throw new Conflict(`this upload's image is in the trash: restore it with DELETE /trashed_images/${existing.id}`, { image_id: existing.id });
       }
       if (client) {
         const merged = await images.mergeClientUpload(scope.organizationId, albumId, facts.uploadKey, {

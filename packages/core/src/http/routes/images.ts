@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { imageAccessHeaders } from '../../auth/abilities.js';
 import { uploadResultSchema } from '../../domain/upload-result.js';
-import { imageSchema, imageSyncSchema } from '../schemas.js';
+import { errorSchema, imageSchema, imageSyncSchema } from '../schemas.js';
 import { albumId, albumParams, idList, imageParams, nextCursor, notFound, pageQuery, pageResult, token, type RouteDeps } from './common.js';
 
 /** A number in a form (text) or JSON (a number). */
@@ -53,7 +53,11 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
         cloudinary: uploadResultSchema.describe('The upload result Cloudinary answered the browser with'),
         metadatas: z.record(z.string(), z.unknown()).nullable().optional().describe('Free-form metadata of the image'),
       }),
-      responses: { 200: { description: 'The image (one per upload, whichever of the client and the notification came first)', schema: imageSchema }, ...token },
+      responses: {
+        200: { description: 'The image (one per upload, whichever of the client and the notification came first)', schema: imageSchema },
+        409: { description: "The upload's image is in the trash (a late retry): it stays there; `message` says how to restore it", schema: errorSchema },
+        ...token,
+      },
       async run({ principal, params, input, body }) {
         // The service reads the upload result as posted (its own checks, and its signature is over those values).
         const image = await images.upload(principal, params.id, input.body.cloudinary, body.metadatas);
