@@ -235,7 +235,7 @@ describe.each(DIALECTS)('albums on %s', (dialect) => {
     const ids = await upload('C1', 8);
     await upload('C2', 2);
     const body = (list: string[], to: string) => list.map((id) => `move_operations[${id}]=${to}`).join('&');
-    await Promise.all([
+    const responses = await Promise.all([
       call('POST', '/images/move', admin, body(ids.slice(0, 4), 'C2')),
       call('POST', '/images/move', admin, body(ids.slice(2, 6), 'C3')),
       call('DELETE', `/images/${ids[1]}`, admin),
@@ -259,6 +259,7 @@ describe.each(DIALECTS)('albums on %s', (dialect) => {
       const json = (await call('GET', `/albums/${album}`, admin)).json;
       if (json) expect(json.images_count, album).toBe(rows);
     }
-    expect(total).toBe(10 - 2);
+    // Both deletes happen whatever they race with (the statuses say what happened if not).
+    expect(total, JSON.stringify(responses.map((r) => [r.status, r.body.slice(0, 200)]))).toBe(10 - 2);
   });
 });

@@ -16,6 +16,15 @@ export class EventRepository {
       .executeTakeFirstOrThrow();
   }
 
+  /** Several events in one insert (a bulk change), in the order given. */
+  async recordMany(organizationId: string, events: Array<{ albumId: string | null; type: string; payload: unknown }>, db: Db = this.db): Promise<AlbumEvent[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((e) => ({ id: randomUUID(), organization_id: organizationId, album_id: e.albumId, type: e.type, payload: JSON.stringify(e.payload) }));
+    const made = await db.insertInto('events').values(rows).returningAll().execute();
+    const byId = new Map(made.map((e) => [e.id, e]));
+    return rows.map((row) => byId.get(row.id)!);
+  }
+
   find(id: string): Promise<AlbumEvent | undefined> {
     return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -36,6 +36,16 @@ export class EventService {
     return this.deps.events.record(organizationId, albumId, type, payload, db);
   }
 
+  /** Records one event per item in one statement (bulk deletes, moves, tags). */
+  recordMany<K extends EventName>(
+    organizationId: string,
+    type: K,
+    items: Array<{ albumId: string | null; payload: EventPayloads[K] }>,
+    db?: Kysely<Database> | Transaction<Database>,
+  ): Promise<AlbumEvent[]> {
+    return this.deps.events.recordMany(organizationId, items.map((item) => ({ albumId: item.albumId, type, payload: item.payload })), db);
+  }
+
   /** Forget the cached webhooks of an organization (one was added or removed). */
   forgetWebhooks(organizationId: string): void {
     this.webhookCache.delete(organizationId);

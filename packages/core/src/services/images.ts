@@ -330,10 +330,7 @@ export class ImageService {
         await trx.insertInto('albums').values({ organization_id: organizationId, id: to }).onConflict((oc) => oc.columns(['organization_id', 'id']).doNothing()).execute();
       }
       const moved = await images.move(organizationId, [...wanted].map(([id, to]) => ({ id, to })), new Date(), trx);
-      const recorded = [];
-      for (const image of moved) {
-        recorded.push(await events.record(organizationId, image.album_id, 'move_image', { ...this.eventPayload(image), from_album_id: image.from_album_id }, trx));
-      }
+      const recorded = await events.recordMany(organizationId, 'move_image', moved.map((image) => ({ albumId: image.album_id, payload: { ...this.eventPayload(image), from_album_id: image.from_album_id } })), trx);
       return { moved, recorded, unchanged: rows.filter((row) => row.album_id === wanted.get(row.id)).map((row) => row.id) };
     });
     for (const image of outcome.moved) this.deps.changed?.(image.id);
@@ -385,8 +382,7 @@ export class ImageService {
       }
       const trashed = await images.trash(principal.organizationId, unique, new Date(), trx);
       if (trashed.length !== unique.length) throw new AccessDenied('an image left meanwhile');
-      const recorded = [];
-      for (const image of trashed) recorded.push(await events.record(principal.organizationId, image.album_id, 'delete_image', this.eventPayload(image), trx));
+      const recorded = await events.recordMany(principal.organizationId, 'delete_image', trashed.map((image) => ({ albumId: image.album_id, payload: this.eventPayload(image) })), trx);
       return { trashed, recorded };
     });
     for (const image of outcome.trashed) this.deps.changed?.(image.id);

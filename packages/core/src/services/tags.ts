@@ -245,11 +245,15 @@ export class TagService {
       }
       const made = await tags.link(principal.organizationId, tag.id, ids, principal.userId, new Date(), trx);
       const byImage = new Map(images.map((image) => [image.id, image]));
-      const recorded = [];
-      for (const link of made) {
-        const image = byImage.get(link.image_id)!;
-        recorded.push(await events.record(principal.organizationId, image.album_id, 'tag_image', { album_id: image.album_id, image_id: image.id, tag_id: tag.id, tag_name: tag.name }, trx));
-      }
+      const recorded = await events.recordMany(
+        principal.organizationId,
+        'tag_image',
+        made.map((link) => {
+          const image = byImage.get(link.image_id)!;
+          return { albumId: image.album_id, payload: { album_id: image.album_id, image_id: image.id, tag_id: tag.id, tag_name: tag.name } };
+        }),
+        trx,
+      );
       const links = made.length === ids.length ? made : await tags.links(tag.id, ids, trx);
       return { images: byImage, links, recorded };
     });
