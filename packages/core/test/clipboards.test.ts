@@ -64,6 +64,17 @@ describe.each(DIALECTS)('clipboards on %s', (dialect) => {
     expect((await call('GET', `/albums/${album}`, await acme.userToken({}, { admin: true }))).json.images_count).toBe(3);
   });
 
+  it('a clipboard older than the trash retention is removed by the purge; a newer one still pastes', async () => {
+    const image = await upload(acme, 'CB-OLD');
+    const token = await acme.userToken({}, { admin: true });
+    const [old, recent] = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const id of [old, recent]) expect((await call('POST', '/clipboards', token, `id=${id}&image_ids[]=${image.id}`)).status).toBe(200);
+    await app.albumkit.database.db.updateTable('clipboards').set({ created_at: new Date(Date.now() - 31 * 86_400_000) }).where('id', '=', old).execute();
+    await app.albumkit.purge.run();
+    expect((await call('POST', `/clipboards/${old}/paste`, token, 'album_id=CB-NEW')).status).toBe(404);
+    expect((await call('POST', `/clipboards/${recent}/paste`, token, 'album_id=CB-NEW')).status).toBe(200);
+  });
+
   it('rights: image_copy on every image to copy, paste on the target; another organization finds nothing', async () => {
     const a = await upload(acme, 'CP1');
     const b = await upload(acme, 'CP2');

@@ -63,6 +63,10 @@ export class PurgeService {
       if (deleted < this.batchSize) break;
     }
     const assets = await this.drainOutbox();
+    // Clipboards go with the same retention: a copy not pasted by then is forgotten.
+    let clipboards = this.deps.db.deleteFrom('clipboards').where('created_at', '<', cutoff);
+    if (options.organizationId) clipboards = clipboards.where('organization_id', '=', options.organizationId);
+    await clipboards.execute();
     return { images, assets };
   }
 
