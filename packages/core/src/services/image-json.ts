@@ -30,7 +30,8 @@ export class ImageJsonReader {
     const key = id.toLowerCase();
     const hit = this.cache.get(key);
     // An image of another organization is looked up as usual (and not found there).
-    if (hit && hit.organizationId === principal.organizationId) {
+    // A token bound to a query is checked against the database (`ImageService.get`), not the cache.
+    if (hit && hit.organizationId === principal.organizationId && !principal.query) {
       this.images.checkRead(principal, hit.albumId);
       return { body: hit.body, albumId: hit.albumId };
     }
@@ -52,7 +53,7 @@ export class ImageJsonReader {
    */
   async syncs(principal: Principal, ids: string[]): Promise<string> {
     void this.feed.start();
-    const wanted = syncIds(ids);
+    const wanted = principal.query ? await this.images.withinQuery(principal, syncIds(ids)) : syncIds(ids);
     const albums = this.images.syncAlbums(principal);
     const allowed = albums && new Set(albums);
     const hits = new Map<string, CachedImage>();

@@ -11,7 +11,8 @@ import type { JobPort } from '../jobs/port.js';
 import type { Logger } from '../logger.js';
 import type { EventService } from './events.js';
 import { decodeKeyset, encodeKeyset } from '../domain/cursor.js';
-import { isContested, type ImageRepository, type SyncRow } from '../repositories/images.js';
+import { isContested, type ImageCondition, type ImageRepository, type SyncRow } from '../repositories/images.js';
+import { compileSearch, matchAll, parseSearch } from '../search/index.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -349,7 +350,11 @@ export class ImageService {
       if (!isMember(principal)) throw new AccessDenied('no such image for this token');
       throw new NotFound('Image');
     }
-    if (!can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
+    if (principal.query) {
+      // A token bound to a query deletes what matches it (all of it with `image_delete: true` in its claims).
+      if (!principal.deleteMatching && !can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
+      await this.checkQuery(principal, image.id);
+    } else if (!can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
     await this.trash(principal, [image.id]).catch((error) => {
       // Trashed by someone else meanwhile: gone, as asked.
       if (error instanceof AccessDenied) return [];
@@ -377,7 +382,12 @@ export class ImageService {
         .orderBy('id')
         .forUpdate()
         .execute();
-      if (rows.length !== unique.length || rows.some((row) => !can(principal, row.album_id, 'image_delete'))) {
+      const condition = tokenCondition(principal);
+      const matching = condition ? await images.matching(principal.organizationId, unique, condition, trx) : undefined;
+      // A token bound to a query deletes only what matches it: with `image_delete: true` in its claims, all of that.
+      const deletable = (row: { id: string; album_id: string }) =>
+        principal.query ? (!matching || matching.has(row.id)) && (principal.deleteMatching === true || can(principal, row.album_id, 'image_delete')) : can(principal, row.album_id, 'image_delete');
+      if (rows.length !== unique.length || !rows.every(deletable)) {
         throw new AccessDenied('image_delete needed on every image');
       }
       const trashed = await images.trash(principal.organizationId, unique, new Date(), trx);
@@ -448,8 +458,41 @@ export class ImageService {
       if (!isMember(principal)) throw new AccessDenied('no such image for this token');
       throw new NotFound('Image');
     }
-    this.checkRead(principal, image.album_id);
+    if (principal.query) await this.checkQuery(principal, image.id);
+    else this.checkRead(principal, image.album_id);
     return image;
+  }
+
+  /** A token bound to a query reads an image only when it matches (whatever its album rights). */
+  private async checkQuery(principal: Principal, id: string): Promise<void> {
+    if ((await this.withinQuery(principal, [id])).length === 0) throw new AccessDenied('the image does not match the token\'s query');
+  }
+
+  /** The ids among `ids` (in order) that the token's query lets it read; all of them for a token without one. */
+  async withinQuery(principal: Principal, ids: string[]): Promise<string[]> {
+    const condition = tokenCondition(principal);
+    if (!condition || ids.length === 0) return ids;
+    const matching = await this.deps.images.matching(principal.organizationId, ids, condition);
+    return ids.filter((id) => matching.has(id));
+  }
+
+  /**
+   * Search (`GET /search`): the organization's live images matching `q` and the token's own query,
+   * newest first unless `order` says otherwise. A token bound to a query searches inside it; any
+   * other token that is not a member searches the albums it may list.
+   */
+  async search(principal: Principal, q: string, limit: number, order: 'asc' | 'desc', cursor: string | undefined): Promise<ImagePage> {
+    const parsed = parseSearch(q);
+    const conditions: ImageCondition[] = [];
+    if (!matchAll(parsed)) conditions.push(compileSearch(parsed, { organizationId: principal.organizationId }));
+    const own = tokenCondition(principal);
+    if (own) conditions.push(own);
+    const albums = principal.query ? undefined : this.syncAlbums(principal);
+    const position = cursor ? decodeKeyset(cursor, UUID) : undefined;
+    const rows = await this.deps.images.search(principal.organizationId, conditions, albums, limit + 1, order, position && { createdAt: position.at, id: position.id });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { images: page, next: rows.length > limit && last ? encodeKeyset(last.created_at, last.id) : null };
   }
 
   /** An image of the organization, without a rights check: for callers that check their own. */
@@ -465,15 +508,16 @@ export class ImageService {
   /** A page of the album's images, oldest first; `cursor` is the `next` of the previous page. */
   async list(principal: Principal, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
     checkAlbumId(albumId);
-    if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
-    return this.page(principal.organizationId, albumId, limit, cursor);
+    // A token bound to a query lists what matches it, in any album of its organization.
+    if (!principal.query && !canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
+    return this.page(principal.organizationId, albumId, limit, cursor, tokenCondition(principal));
   }
 
   /** A page of an album's images without a rights check: for callers that checked their own. */
-  async page(organizationId: string, albumId: string, limit: number, cursor: string | undefined): Promise<ImagePage> {
+  async page(organizationId: string, albumId: string, limit: number, cursor: string | undefined, condition?: ImageCondition): Promise<ImagePage> {
     const position = cursor ? decodeKeyset(cursor, UUID) : undefined;
     const after = position && { createdAt: position.at, id: position.id };
-    const rows = await this.deps.images.listAlbum(organizationId, albumId, limit + 1, after);
+    const rows = await this.deps.images.listAlbum(organizationId, albumId, limit + 1, after, condition);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { images: page, next: rows.length > limit && last ? encodeKeyset(last.created_at, last.id) : null };
@@ -496,7 +540,8 @@ export class ImageService {
 
   /** The albums whose images a token may sync; undefined: every album of its organization. */
   syncAlbums(principal: Principal): string[] | undefined {
-    if (isMember(principal)) return undefined;
+    // A token bound to a query: the query is its scope (see `withinQuery`).
+    if (isMember(principal) || principal.query) return undefined;
     return Object.keys(principal.abilities).filter((album) => isAlbumId(album) && (can(principal, album, 'image_list') || can(principal, album, 'see')));
   }
 
@@ -609,3 +654,9 @@ function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
+/** The condition a token's own query (claim `q`) puts on every image it reads; none for `*`. */
+function tokenCondition(principal: Principal): ImageCondition | undefined {
+  if (!principal.query) return undefined;
+  const parsed = parseSearch(principal.query);
+  return matchAll(parsed) ? undefined : compileSearch(parsed, { organizationId: principal.organizationId });
+}

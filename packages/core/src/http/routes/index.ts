@@ -5,6 +5,7 @@ import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
 import { imageRoutes } from './images.js';
 import { integratorRoutes } from './integrator.js';
+import { searchRoutes } from './search.js';
 import { tagRoutes } from './tags.js';
 import { trashRoutes } from './trash.js';
 
@@ -16,5 +17,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
 }
