@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorization, createTestApp, DIALECTS, type TestApp } from './support/app.js';
 import { shapeOf } from './support/compare.js';
@@ -141,5 +142,47 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
     expect((await call('GET', '/search?sort=name', admin)).json.message).toMatch(/^sort:/);
     // A token carrying a query that does not parse: a 400 too, not a 500.
     expect((await call('GET', '/search?q=*', await acme.integratorToken({ q: '((' }))).status).toBe(400);
+  });
+
+  it('property: any URL query with any token query answers 200 or 400, only this organization’s images, only what both queries match', async () => {
+    const made: string[] = [];
+    const names = ['red-car', 'blue-car', 'facade nord', 'IMG_0001', 'holiday'];
+    for (const [i, name] of names.entries()) {
+      const id = await upload(acme, `PROP-${i % 2}`, { original_filename: name, format: i % 2 ? 'png' : 'jpg', width: 100 * (i + 1) });
+      made.push(id);
+      if (i % 2 === 0) await app.albumkit.repositories.images.addTags(id, ['prop-even']);
+    }
+    for (const name of names) await upload(other, 'PROP-0', { original_filename: name });
+    const mine = new Set(made);
+    const clause = fc.constantFrom(
+      '*', 'car', 'filename:car', 'filename:fa*', 'tags:prop-even', 'album_id:PROP-0', 'album_id:PROP-1', 'format:png', 'width:>=300',
+      'width:[100 TO 200]', '_exists_:title', 'created_at:[2000-01-01 TO now]', '"facade nord"', 'processed:false', 'metadatas.site:x',
+      'nofield:x', '(', ')', 'AND', 'width:abc', '"', '*?',
+    );
+    const query = fc
+      .array(fc.tuple(clause, fc.constantFrom(' AND ', ' OR ', ' ', ' NOT ', ' AND NOT ')), { minLength: 1, maxLength: 5 })
+      .map((parts) => parts.map(([c, op], i) => (i === 0 ? c : op + c)).join(''))
+      .chain((q) => fc.constantFrom(q, `(${q})`, `NOT (${q})`));
+    const member = await acme.userToken();
+    const found = async (token: string, q: string) => {
+      const response = await call('GET', `/search?q=${encodeURIComponent(q)}&limit=100`, token);
+      expect([200, 400], `${q}: ${response.status} ${response.body.slice(0, 200)}`).toContain(response.status);
+      return response.status === 200 ? new Set(ids(response)) : undefined;
+    };
+    await fc.assert(
+      fc.asyncProperty(query, query, async (urlQ, tokenQ) => {
+        const bound = await acme.integratorToken({ q: tokenQ });
+        const both = await found(bound, urlQ);
+        const byUrl = await found(member, urlQ);
+        const byToken = await found(member, tokenQ);
+        if (!both) return;
+        for (const id of both) {
+          expect(mine.has(id) || (await app.albumkit.images.find(acme.organization.id, id)) !== undefined, `${id} is acme's`).toBe(true);
+          expect(byUrl?.has(id), `${id} matches the URL's q ${urlQ}`).toBe(true);
+          expect(byToken?.has(id), `${id} matches the token's q ${tokenQ}`).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
