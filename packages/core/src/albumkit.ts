@@ -191,7 +191,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     secretRevoked: (id) => tokens.forgetSecret(id),
     webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
   });
-  const clipboards = new ClipboardService({ db, images: repositories.images, albums: repositories.albums, changed: (imageId) => imageCache.invalidate(imageId) });
+  const clipboards = new ClipboardService({ db, images: repositories.images, albums: repositories.albums, events, changed: (imageId) => imageCache.invalidate(imageId) });
   const tags = new TagService({ db, tags: repositories.tags, events });
   const integrator = new IntegratorService({
     db,

@@ -170,6 +170,27 @@ describe.each(DIALECTS)('albums on %s', (dialect) => {
     return ids;
   }
 
+  it('every copy is one copy_image event (image duplicate, album duplicate, paste), with its source', async () => {
+    const [a, b] = await upload('CP-SRC', 2);
+    const seen: string[] = [];
+    const off = app.albumkit.on('copy_image', (e) => void seen.push(`${e.source_image_id}>${e.album_id}`));
+    const single = await call('POST', `/images/${a}/duplicate`, admin);
+    expect(single.status).toBe(200);
+    expect((await call('POST', '/albums/CP-SRC/duplicate', admin, 'destination_id=CP-DUP')).status).toBe(200);
+    const clipboard = crypto.randomUUID();
+    expect((await call('POST', '/clipboards', admin, `id=${clipboard}&image_ids[]=${b}`)).status).toBe(200);
+    const pasted = await call('POST', `/clipboards/${clipboard}/paste`, admin, 'album_id=CP-PASTE');
+    expect(pasted.status).toBe(200);
+    off();
+    // The album duplicate copied the two images and the first copy (three live images then).
+    expect(seen.sort()).toEqual([`${a}>CP-SRC`, `${a}>CP-DUP`, `${b}>CP-DUP`, `${single.json.id}>CP-DUP`, `${b}>CP-PASTE`].sort());
+    const recorded = await app.albumkit.database.db.selectFrom('events').select(['payload']).where('organization_id', '=', acme.organization.id).where('type', '=', 'copy_image').execute();
+    const copies = recorded.map((e) => (e.payload as { image_id: string }).image_id);
+    expect(copies).toContain(single.json.id);
+    expect(copies).toContain(pasted.json[0].id);
+    expect(new Set(copies).size).toBe(copies.length);
+  });
+
   it('rename needs rename; merging needs merge=true; names are checked', async () => {
     await upload('R1', 2);
     await upload('R2', 1);

@@ -47,7 +47,7 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
     expect(response.status).toBe(200);
     expect(Object.keys(response.headers).sort()).toEqual(Object.keys(request.response_headers).sort());
     // The recorded shape is checked by the generic replay (openapi.test.ts); here, what is found.
-    expect(shapeOf(response.json[0]).map(([key]: any) => key)).toEqual(Object.keys(JSON.parse(request.response_body)[0]));
+    expect((shapeOf(response.json[0]) as Array<[string, unknown]>).map(([key]: any) => key)).toEqual(Object.keys(JSON.parse(request.response_body)[0]));
     expect(ids(response)).toEqual([image]);
   });
 

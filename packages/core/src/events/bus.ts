@@ -31,6 +31,8 @@ export interface EventPayloads {
   restore_image: ImageEventPayload;
   /** An image moved to another album (`album_id`, the destination) from `from_album_id`. */
   move_image: ImageEventPayload & { from_album_id: string };
+  /** A copy of an image was made (duplicate, paste, album duplicate): `image_id` is the copy. */
+  copy_image: ImageEventPayload & { source_image_id: string };
   /** A tag was put on an image. */
   tag_image: TagEventPayload;
   /** A tag was taken off an image. */
@@ -43,7 +45,7 @@ export interface TagEventPayload extends ImageEventPayload {
 }
 
 export type EventName = keyof EventPayloads;
-export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image', 'delete_image', 'restore_image', 'move_image', 'tag_image', 'untag_image'];
+export const EVENT_NAMES: readonly EventName[] = ['new_image', 'processed_image', 'upload_done', 'update_image', 'delete_image', 'restore_image', 'move_image', 'copy_image', 'tag_image', 'untag_image'];
 
 /** In-process listeners also get the organization. */
 export type EventMap = { [K in EventName]: EventPayloads[K] & { organization_id: string } };

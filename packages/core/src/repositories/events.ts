@@ -20,7 +20,9 @@ export class EventRepository {
   async recordMany(organizationId: string, events: Array<{ albumId: string | null; type: string; payload: unknown }>, db: Db = this.db): Promise<AlbumEvent[]> {
     if (events.length === 0) return [];
     const rows = events.map((e) => ({ id: randomUUID(), organization_id: organizationId, album_id: e.albumId, type: e.type, payload: JSON.stringify(e.payload) }));
-    const made = await db.insertInto('events').values(rows).returningAll().execute();
+    const made: AlbumEvent[] = [];
+    // 1,000 rows per statement: far below PostgreSQL's 65,535 parameters.
+    for (let at = 0; at < rows.length; at += 1000) made.push(...(await db.insertInto('events').values(rows.slice(at, at + 1000)).returningAll().execute()));
     const byId = new Map(made.map((e) => [e.id, e]));
     return rows.map((row) => byId.get(row.id)!);
   }

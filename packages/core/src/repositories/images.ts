@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database, Image, ImageTable, ImageUpdate, NewImage } from '../db/schema.js';
 import { BATCH_FAILURES, Batches } from '../db/batches.js';
@@ -377,8 +377,9 @@ export class ImageRepository {
    * counted in its album. `albums` restricts the sources to those albums (the token's).
    * Undefined when there is no such source. SQL text for the reason `insertUpload` gives.
    */
-  async insertDuplicate(organizationId: string, sourceId: string, copy: { id: string; at: Date }, albums?: string[]): Promise<Image | undefined> {
+  async insertDuplicate(organizationId: string, sourceId: string, copy: { id: string; at: Date; eventId?: string }, albums?: string[]): Promise<Image | undefined> {
     if (albums && albums.length === 0) return undefined;
+    const eventId = copy.eventId ?? randomUUID();
     const { rows } = await sql<Image>`${PREPARED}
       with source as (
         select ${COPIED_COLUMN_LIST}, id from images
@@ -393,6 +394,11 @@ export class ImageRepository {
         insert into album_image_counts (organization_id, album_id, shard, count)
         select organization_id, album_id, ${countShard()}::int, 1 from copy
         on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + 1
+      ), recorded as (
+        insert into events (id, organization_id, album_id, type, payload, created_at)
+        select ${eventId}::uuid, organization_id, album_id, 'copy_image',
+          json_build_object('album_id', album_id, 'image_id', id, 'source_image_id', group_id), ${copy.at}::timestamptz
+        from copy
       )
       select ${IMAGE_COLUMN_LIST} from copy`.execute(this.db);
     return rows[0];
@@ -497,10 +503,10 @@ export class ImageRepository {
 
   /**
    * Copies every live image of an album into another (new ids, `group_id` = the source, the same
-   * Cloudinary asset), counted, with their tags when asked; in one statement. Returns how many.
+   * Cloudinary asset), counted, with their tags when asked; in one statement. Returns the copies' ids and sources.
    */
-  async duplicateAlbum(organizationId: string, from: string, to: string, at: Date, withTags: boolean, db: Db = this.db): Promise<number> {
-    const { rows } = await sql<{ copied: number }>`
+  async duplicateAlbum(organizationId: string, from: string, to: string, at: Date, withTags: boolean, db: Db = this.db): Promise<Array<{ id: string; group_id: string }>> {
+    const { rows } = await sql<{ id: string; group_id: string }>`
       with source as (
         select id as source_id, gen_random_uuid() as copy_id, ${COPIED_COLUMN_LIST}, created_at as source_created from images
         where organization_id = ${organizationId}::uuid and album_id = ${from} and deleted_at is null
@@ -522,8 +528,8 @@ export class ImageRepository {
         having count(*) > 0
         on conflict (organization_id, album_id, shard) do update set count = album_image_counts.count + excluded.count
       )
-      select count(*)::int as copied from copy`.execute(db);
-    return rows[0]?.copied ?? 0;
+      select id, group_id from copy`.execute(db);
+    return rows;
   }
 
   /** Images of the organization among `ids`, with their uploader's Salesforce id; albums restricts to those albums. */

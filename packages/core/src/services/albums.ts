@@ -155,10 +155,12 @@ export class AlbumService {
     const { db, albums, images } = this.deps;
     const organizationId = principal.organizationId;
     if (!(await albums.find(organizationId, id))) throw new NotFound('Album');
-    await db.transaction().execute(async (trx) => {
+    const recorded = await db.transaction().execute(async (trx) => {
       await albums.findOrCreate(organizationId, to, trx);
-      await images.duplicateAlbum(organizationId, id, to, new Date(), withTags, trx);
+      const copies = await images.duplicateAlbum(organizationId, id, to, new Date(), withTags, trx);
+      return this.deps.events.recordMany(organizationId, 'copy_image', copies.map((c) => ({ albumId: to, payload: { album_id: to, image_id: c.id, source_image_id: c.group_id } })), trx);
     });
+    await this.deps.events.dispatch(recorded);
     return (await albums.find(organizationId, to))!;
   }
 

@@ -5,6 +5,7 @@ import { AccessDenied, BadRequest, NotFound } from '../errors.js';
 import type { AlbumRepository } from '../repositories/albums.js';
 import type { ImageRepository } from '../repositories/images.js';
 import { checkAlbumId } from './albums.js';
+import type { EventService } from './events.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -21,7 +22,7 @@ export interface ClipboardJson {
  * asset, as duplicates do. A clipboard is its organization's, and its user's.
  */
 export class ClipboardService {
-  constructor(private readonly deps: { db: Kysely<Database>; images: ImageRepository; albums: AlbumRepository; changed?: (imageId: string) => void }) {}
+  constructor(private readonly deps: { db: Kysely<Database>; images: ImageRepository; albums: AlbumRepository; events: EventService; changed?: (imageId: string) => void }) {}
 
   async create(principal: Principal, id: string, imageIds: string[]): Promise<Clipboard> {
     if (!UUID.test(id)) throw new BadRequest('id: a UUID chosen by the client is expected');
@@ -62,11 +63,19 @@ export class ClipboardService {
       .where('organization_id', '=', principal.organizationId)
       .executeTakeFirst();
     if (!clipboard) throw new NotFound('Clipboard');
-    const copies = await db.transaction().execute(async (trx) => {
+    const { copies, recorded } = await db.transaction().execute(async (trx) => {
       await albums.findOrCreate(principal.organizationId, albumId, trx);
-      return images.copyInto(principal.organizationId, clipboard.image_ids, albumId, new Date(), trx);
+      const copies = await images.copyInto(principal.organizationId, clipboard.image_ids, albumId, new Date(), trx);
+      const recorded = await this.deps.events.recordMany(
+        principal.organizationId,
+        'copy_image',
+        copies.map((copy) => ({ albumId, payload: { album_id: albumId, image_id: copy.id, source_image_id: copy.group_id! } })),
+        trx,
+      );
+      return { copies, recorded };
     });
     for (const copy of copies) this.deps.changed?.(copy.id);
+    await this.deps.events.dispatch(recorded);
     return copies;
   }
 }

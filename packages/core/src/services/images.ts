@@ -531,8 +531,14 @@ export class ImageService {
     // Only keys that can be album ids: a token may carry anything as a key.
     const albums = principal.admin ? undefined : Object.keys(principal.abilities).filter((album) => isAlbumId(album) && can(principal, album, 'image_duplicate'));
     // One statement on the way that matters: the source is read, copied and counted together.
-    const copy = await images.insertDuplicate(principal.organizationId, sourceId, { id: randomUUID(), at: new Date() }, albums);
-    if (copy) return copy;
+    const eventId = randomUUID();
+    const copy = await images.insertDuplicate(principal.organizationId, sourceId, { id: randomUUID(), at: new Date(), eventId }, albums);
+    if (copy) {
+      // Recorded by the statement that made the copy.
+      const payload = { ...this.eventPayload(copy), source_image_id: sourceId };
+      await this.deps.events.dispatch([{ id: eventId, organization_id: copy.organization_id, album_id: copy.album_id, type: 'copy_image', payload, created_at: copy.created_at }]);
+      return copy;
+    }
     const source = await images.find(principal.organizationId, sourceId);
     if (!source && isMember(principal)) throw new NotFound('Image');
     throw new AccessDenied('image_duplicate needed');

@@ -36,7 +36,7 @@ export class WebhookService {
 
   /** The `p` of a delivery: the recorded payload, plus the image's JSON (as it is now) for image events. */
   private async body(event: AlbumEvent): Promise<unknown> {
-    if (event.type !== 'new_image' && event.type !== 'processed_image') return event.payload;
+    if (event.type !== 'new_image' && event.type !== 'processed_image' && event.type !== 'copy_image') return event.payload;
     const payload = event.payload as ImageEventPayload;
     const image = await this.deps.images.find(event.organization_id, payload.image_id);
     return { ...payload, image: image ? this.deps.serializer.serialize(image) : null };
