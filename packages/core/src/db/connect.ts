@@ -99,12 +99,14 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
       listen: (channel, listener) => listenPostgres(pg.Client, url, channel, listener),
     };
   }
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+  const [{ PGlite }, { PGliteDialect }, { pg_trgm }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('kysely-pglite-dialect'),
+    // Trigrams for the search's file-name index (migration 0013): PGlite loads an extension only if given here.
+    import('@electric-sql/pglite/contrib/pg_trgm'),
   ]);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  const pglite = new PGlite({ ...(options.dataDir && { dataDir: options.dataDir }), extensions: { pg_trgm } });
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {

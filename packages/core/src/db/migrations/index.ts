@@ -11,6 +11,7 @@ import * as trash from './0009_trash.js';
 import * as assetDestroys from './0010_asset_destroys.js';
 import * as clipboards from './0011_clipboards.js';
 import * as tags from './0012_tags.js';
+import * as searchIndexes from './0013_search_indexes.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_asset_destroys': assetDestroys,
   '0011_clipboards': clipboards,
   '0012_tags': tags,
+  '0013_search_indexes': searchIndexes,
 };
