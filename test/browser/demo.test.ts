@@ -44,17 +44,55 @@ async function freePort(): Promise<number> {
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
-/** An API call from the page, signed in as the demo page is (its token in localStorage). */
-async function apiCall(page: Page, path: string, method = 'GET'): Promise<{ status: number; body: any }> {
+/** An API call from the page, signed in as the demo page is (its token in localStorage); `json`: a JSON body. */
+async function apiCall(page: Page, path: string, method = 'GET', json?: unknown): Promise<{ status: number; body: any }> {
   return page.evaluate(
-    async ({ path, method }) => {
+    async ({ path, method, body }) => {
       const g = globalThis as unknown as { localStorage: { getItem(k: string): string | null }; fetch: typeof fetch };
-      const response = await g.fetch(`/api/v1${path}`, { method, headers: { Accept: 'application/json', Authorization: `Bearer ${g.localStorage.getItem('albumkit-demo.token')}` } });
+      const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${g.localStorage.getItem('albumkit-demo.token')}` };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await g.fetch(`/api/v1${path}`, { method, headers, body });
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
-    { path, method },
+    { path, method, body: json === undefined ? undefined : JSON.stringify(json) },
   );
+}
+
+/** `#2196F3` as getComputedStyle answers it: `rgb(33, 150, 243)`. */
+const rgb = (hex: string) => `rgb(${[1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)).join(', ')})`;
+
+/** A chip's computed background and text colours. */
+const chipColours = (chip: Locator) =>
+  chip.evaluate((node) => {
+    const style = (globalThis as unknown as { getComputedStyle(n: unknown): { backgroundColor: string; color: string } }).getComputedStyle(node);
+    return [style.backgroundColor, style.color];
+  });
+
+interface TagLinkJson {
+  id: string;
+  tag: { id: string; name: string; color: string; color_contrast: string; label_en: string };
+  image: { id: string };
+}
+
+/** The names of the tags linked to an image, through the API, sorted. */
+async function tagsOf(on: Page, imageId: string): Promise<string[]> {
+  return ((await apiCall(on, `/tag_images?image_id=${imageId}`)).body as TagLinkJson[]).map((link) => link.tag.name).sort();
+}
+
+/** The ids of the images a tag is on, through the API, sorted. */
+async function taggedWith(on: Page, name: string): Promise<string[]> {
+  return ((await apiCall(on, `/tag_images?limit=100&tag_name=${encodeURIComponent(name)}`)).body as TagLinkJson[]).map((link) => link.image.id).sort();
+}
+
+/** The image ids of the search results, in their order. */
+function resultIds(on: Page): Promise<string[]> {
+  return on.locator('#search-grid .photo-card').evaluateAll((nodes) => nodes.map((node) => (node as unknown as { dataset: { imageId: string } }).dataset.imageId));
+}
+
+/** The page's width is the screen's: nothing scrolls sideways. */
+function pageWidth(on: Page): Promise<number> {
+  return on.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
 }
 
 /** Dismisses every notice still shown (errors stay until dismissed). */
@@ -775,6 +813,267 @@ describe('npm start: the demo app in a browser', () => {
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   }, 120_000);
+
+  it('tags a photo in the viewer: a new tag, one from the suggestions, one removed, at desktop and phone (touch) sizes', async () => {
+    const viewer = page.locator('#viewer');
+    const cards = page.locator('#grid .photo-card');
+    const chips = viewer.locator('#viewer-tags .chip');
+    const input = viewer.getByRole('combobox', { name: 'Add a tag' });
+    const options = viewer.locator('#tag-suggestions [role="option"]');
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!;
+    await dismissNotices(page);
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    // A tag made beforehand, to be found by the suggestions: blue, so its text is white.
+    const holiday = (await apiCall(page, '/tags', 'POST', { name: 'Holiday 2018', color: '#2196F3' })).body as TagLinkJson['tag'];
+    expect([holiday.color, holiday.color_contrast]).toEqual(['#2196F3', '#ffffff']);
+
+    // Desktop: a new tag, typed, Enter (the suggestions offer to create it).
+    const id = (await cards.first().getAttribute('data-image-id'))!;
+    await cards.first().getByRole('button').click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(id);
+    await viewer.locator('#viewer-tags-empty').waitFor();
+    expect(await tagsOf(page, id)).toEqual([]);
+    await input.fill('Sunset');
+    await options.filter({ hasText: 'Create “Sunset”' }).waitFor();
+    await input.press('Enter');
+    await chips.filter({ hasText: 'Sunset' }).waitFor();
+    expect(await input.inputValue()).toBe('');
+    const [sunset] = ((await apiCall(page, `/tag_images?image_id=${id}`)).body as TagLinkJson[]).map((link) => link.tag);
+    expect(sunset!.name).toBe('Sunset');
+    // Its colours: the API's colour, and the text colour the API gives for it.
+    expect(await chipColours(chips.filter({ hasText: 'Sunset' }))).toEqual([rgb(sunset!.color), rgb(sunset!.color_contrast)]);
+
+    // A second one from the suggestions, by the keyboard: ↓ then Enter.
+    await input.fill('holi');
+    const suggestion = options.filter({ hasText: 'Holiday 2018' });
+    await suggestion.waitFor();
+    await input.press('ArrowDown');
+    expect(await suggestion.getAttribute('aria-selected')).toBe('true');
+    expect(await input.getAttribute('aria-activedescendant')).toBe(await suggestion.getAttribute('id'));
+    await input.press('Enter');
+    await expect.poll(() => chips.count()).toBe(2);
+    expect(await chipColours(chips.filter({ hasText: 'Holiday 2018' }))).toEqual(['rgb(33, 150, 243)', 'rgb(255, 255, 255)']);
+    expect(await tagsOf(page, id)).toEqual(['Holiday 2018', 'Sunset']);
+    // A tag the photo has is not suggested again; Escape closes the list, not the viewer.
+    await input.fill('Holiday');
+    await options.filter({ hasText: 'Create “Holiday”' }).waitFor();
+    expect(await options.filter({ hasText: 'Holiday 2018' }).count()).toBe(0);
+    await input.press('Escape');
+    await expect.poll(() => viewer.locator('#tag-suggestions').isVisible()).toBe(false);
+    expect(await viewer.isVisible()).toBe(true);
+    await input.fill('');
+    await viewer.locator('#viewer-title').click(); // out of the input: no list
+    await expect.poll(() => viewer.locator('#tag-suggestions').isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-tags.png') });
+
+    // × takes one off: exactly the other one stays linked.
+    await viewer.getByRole('button', { name: 'Remove tag Sunset' }).click();
+    await expect.poll(() => chips.count()).toBe(1);
+    expect(await chips.getAttribute('data-tag-name')).toBe('Holiday 2018');
+    expect(await tagsOf(page, id)).toEqual(['Holiday 2018']);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // Opened again: the chips are read from the API.
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await cards.first().getByRole('button').click();
+    await expect.poll(() => chips.count()).toBe(1);
+    expect(await chips.textContent()).toContain('Holiday 2018');
+    await viewer.getByRole('button', { name: 'Close' }).click();
+
+    // A phone, by touch: an existing tag tapped in the suggestions, a new one created, one removed.
+    phone = await touchPhone(albumId);
+    const phoneViewer = phone.locator('#viewer');
+    const phoneChips = phoneViewer.locator('#viewer-tags .chip');
+    const phoneInput = phoneViewer.getByRole('combobox', { name: 'Add a tag' });
+    const phoneOptions = phoneViewer.locator('#tag-suggestions [role="option"]');
+    const phoneCards = phone.locator('#grid .photo-card');
+    await expect.poll(() => phoneCards.count(), { timeout: 30_000 }).toBe(9);
+    const second = (await phoneCards.nth(1).getAttribute('data-image-id'))!;
+    await phoneCards.nth(1).getByRole('button').tap();
+    await expect.poll(() => phoneViewer.getAttribute('data-image-id')).toBe(second);
+    await phoneViewer.locator('#viewer-tags-empty').waitFor();
+    await phoneInput.tap();
+    await phoneInput.fill('sun');
+    await phoneOptions.filter({ hasText: 'Sunset' }).first().waitFor();
+    await phoneOptions.and(phone.locator('[data-tag-name="Sunset"]')).tap();
+    await phoneChips.filter({ hasText: 'Sunset' }).waitFor();
+    await phoneInput.fill('Beach');
+    await phoneOptions.filter({ hasText: 'Create “Beach”' }).tap();
+    await expect.poll(() => phoneChips.count()).toBe(2);
+    expect(await tagsOf(phone, second)).toEqual(['Beach', 'Sunset']);
+    const box = (await phoneViewer.boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: join(ARTIFACTS, 'demo-tags-phone.png') });
+    await phoneViewer.getByRole('button', { name: 'Remove tag Sunset' }).tap();
+    await expect.poll(() => phoneChips.count()).toBe(1);
+    expect(await tagsOf(phone, second)).toEqual(['Beach']);
+    await phoneViewer.getByRole('button', { name: 'Close' }).tap();
+    expect(await tagsOf(page, id)).toEqual(['Holiday 2018']); // the desktop's photo kept its tag
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
+
+  it('tags selected photos together, then finds them by search (pages, nothing found, a bad query marked, a chip), at desktop and phone (touch) sizes', async () => {
+    const cards = page.locator('#grid .photo-card');
+    const bar = page.locator('#selection-bar');
+    const dialog = page.locator('#tag-dialog');
+    const box = page.getByRole('searchbox', { name: 'Search photos' });
+    const results = page.locator('#search-grid .photo-card');
+    const viewer = page.locator('#viewer');
+    await dismissNotices(page);
+
+    // Select two photos, Tag…, type a new tag: both tagged in one request.
+    await page.getByRole('button', { name: 'Select', exact: true }).click();
+    await bar.waitFor();
+    const all = await cardIds(page);
+    const chosen = [all[2]!, all[4]!];
+    await cards.nth(2).locator('.photo-frame').click();
+    await cards.nth(4).locator('.photo-frame').click();
+    expect(await bar.locator('#selection-count').textContent()).toBe('2 selected');
+    await bar.getByRole('button', { name: 'Tag…' }).click();
+    await dialog.waitFor();
+    expect(await dialog.locator('#tag-dialog-title').textContent()).toBe('Tag 2 photos');
+    await dialog.getByRole('combobox', { name: 'Tag' }).fill('Picked');
+    await dialog.locator('#tag-dialog-suggestions').getByText('Create “Picked”').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-tag-selected.png') });
+    await dialog.getByRole('button', { name: 'Tag', exact: true }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await page.locator('#notices').getByText('2 photos were tagged “Picked”.').waitFor();
+    expect(await bar.isHidden()).toBe(true);
+    expect(await taggedWith(page, 'Picked')).toEqual([...chosen].sort());
+
+    // All or nothing: a selected photo deleted meanwhile refuses the whole request, told in the dialog.
+    await dismissNotices(page);
+    const [first, other] = [all[6]!, all[7]!];
+    await cards.nth(6).getByRole('checkbox').check();
+    await cards.nth(7).getByRole('checkbox').check();
+    expect((await apiCall(page, `/images/${first}`, 'DELETE')).status).toBe(204);
+    await bar.getByRole('button', { name: 'Tag…' }).click();
+    await dialog.getByRole('combobox', { name: 'Tag' }).fill('Picked');
+    await dialog.getByRole('button', { name: 'Tag', exact: true }).click();
+    await dialog.getByText('Nothing was tagged: 1 of the 2 selected photos was deleted or moved meanwhile. The others are still selected: try again.').waitFor();
+    expect(await taggedWith(page, 'Picked')).toEqual([...chosen].sort());
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await bar.getByRole('button', { name: 'Cancel' }).click();
+    expect((await apiCall(page, `/trashed_images/${first}`, 'DELETE')).status).toBe(200);
+    expect((await tagsOf(page, other)).includes('Picked')).toBe(false);
+    // Restored elsewhere: the album read again.
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!;
+    await page.locator('#album-list .album-tile[data-album-id="holiday-2018"]').click();
+    await expect.poll(() => page.locator('#album-title').textContent()).toBe('holiday-2018');
+    await page.locator(`#album-list .album-tile[data-album-id="${albumId}"]`).click();
+    await expect.poll(() => cardIds(page)).toEqual(all);
+
+    // Search: exactly the two photos tagged, the album out of the way; opened, the viewer goes through the results.
+    await box.fill('tags:"Picked"');
+    await box.press('Enter');
+    await expect.poll(() => resultIds(page).then((ids) => ids.sort())).toEqual([...chosen].sort());
+    expect(await page.locator('#search-count').textContent()).toBe('2');
+    expect(await page.locator('#album-view').isVisible()).toBe(false);
+    expect(await page.locator('#search-more').isHidden()).toBe(true);
+    expect(await page.locator('#search-empty').isHidden()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-search.png') });
+    const found = await resultIds(page);
+    await results.first().getByRole('button').click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(found[0]);
+    expect(await viewer.locator('#viewer-position').textContent()).toBe('1 of 2');
+    await expect.poll(() => viewer.locator('#viewer-tags .chip').count()).toBe(1);
+    await viewer.getByRole('button', { name: 'Next photo' }).click();
+    await expect.poll(() => viewer.getAttribute('data-image-id')).toBe(found[1]);
+    await viewer.getByRole('button', { name: 'Close' }).click();
+
+    // Every photo (*), a page at a time: More adds the next page until there is none.
+    const everything = ((await apiCall(page, '/search?q=*&limit=100')).body as ImageJson[]).map((image) => image.id);
+    expect(everything.length).toBeGreaterThan(12);
+    await box.fill('*');
+    await box.press('Enter');
+    await expect.poll(() => results.count()).toBe(12);
+    expect(await page.locator('#search-count').textContent()).toBe('12+');
+    while (await page.locator('#search-more').isVisible()) {
+      const before = await results.count();
+      await page.locator('#search-more').click();
+      await expect.poll(async () => (await results.count()) > before || (await page.locator('#search-more').isHidden())).toBe(true);
+    }
+    expect(await resultIds(page)).toEqual(everything); // newest first, each once
+    expect(await page.locator('#search-count').textContent()).toBe(String(everything.length));
+
+    // Nothing found: said so.
+    await box.fill('tags:"no such tag"');
+    await box.press('Enter');
+    await page.locator('#search-empty').getByText('No photo matches this search.').waitFor();
+    expect(await results.count()).toBe(0);
+    expect(await page.locator('#search-count').textContent()).toBe('0');
+
+    // A bad query: the API's message, the part at fault marked under the box and selected in it.
+    const selection = () => box.evaluate((node) => { const input = node as unknown as { selectionStart: number; selectionEnd: number }; return [input.selectionStart, input.selectionEnd]; });
+    await box.fill('(unbalanced');
+    await box.press('Enter');
+    const error = page.locator('#search-error');
+    await error.getByText('unbalanced parentheses: ( without ) at position 0').waitFor();
+    expect(await error.locator('mark').textContent()).toBe('(');
+    expect(await selection()).toEqual([0, 1]);
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    expect(await results.count()).toBe(0);
+    expect(await page.locator('#search-empty').isHidden()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-search-error.png') });
+    await box.fill('tags:"Picked" AND');
+    expect(await box.getAttribute('aria-invalid')).toBeNull(); // typing clears it
+    await box.press('Enter');
+    await error.getByText('a term is expected after AND at position 17').waitFor();
+    expect(await selection()).toEqual([14, 17]); // at the end: the last word
+    expect(await page.locator('#notices .notice.error').count()).toBe(0); // told in place, not as a notice
+
+    // A chip in the viewer searches its tag.
+    await page.getByRole('button', { name: 'Close search' }).click();
+    expect(await page.locator('#album-view').isVisible()).toBe(true);
+    const [holidayPhoto] = await taggedWith(page, 'Holiday 2018');
+    await page.locator(`#grid .photo-card[data-image-id="${holidayPhoto}"]`).getByRole('button').click();
+    await viewer.locator('#viewer-tags .chip').filter({ hasText: 'Holiday 2018' }).getByRole('button', { name: 'Holiday 2018', exact: true }).click();
+    await expect.poll(() => viewer.isVisible()).toBe(false);
+    expect(await box.inputValue()).toBe('tags:"Holiday 2018"');
+    await expect.poll(() => resultIds(page)).toEqual([holidayPhoto]);
+    await page.getByRole('button', { name: 'Close search' }).click();
+
+    // A phone, by touch: Select, tap two photos, Tag…, tap a suggestion; then search for that tag.
+    const phoneCards = phone.locator('#grid .photo-card');
+    const phoneBar = phone.locator('#selection-bar');
+    const phoneDialog = phone.locator('#tag-dialog');
+    const phoneBox = phone.getByRole('searchbox', { name: 'Search photos' });
+    await phone.reload(); // the photo deleted and restored on the desktop meanwhile: read again
+    await expect.poll(() => phoneCards.count(), { timeout: 30_000 }).toBe(9);
+    const phoneAll = await cardIds(phone);
+    const phoneChosen = [phoneAll[5]!, phoneAll[6]!];
+    const beachBefore = await taggedWith(phone, 'Beach');
+    await phone.getByRole('button', { name: 'Select', exact: true }).tap();
+    await phoneCards.nth(5).locator('.photo-frame').tap();
+    await phoneCards.nth(6).locator('.photo-frame').tap();
+    expect(await phoneBar.locator('#selection-count').textContent()).toBe('2 selected');
+    await phoneBar.getByRole('button', { name: 'Tag…' }).tap();
+    await phoneDialog.waitFor();
+    await phoneDialog.getByRole('combobox', { name: 'Tag' }).fill('Bea');
+    await phoneDialog.locator('#tag-dialog-suggestions [data-tag-name="Beach"]').tap();
+    await expect.poll(() => phoneDialog.isVisible()).toBe(false);
+    await phone.locator('#notices').getByText('2 photos were tagged “Beach”.').waitFor();
+    const beach = [...new Set([...beachBefore, ...phoneChosen])].sort();
+    expect(await taggedWith(phone, 'Beach')).toEqual(beach);
+    await phoneBox.tap();
+    await phoneBox.fill('tags:"Beach"');
+    await phoneBox.press('Enter');
+    await expect.poll(() => resultIds(phone).then((ids) => ids.sort())).toEqual(beach);
+    expect(await phone.locator('#album-view').isVisible()).toBe(false);
+    expect(await pageWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: join(ARTIFACTS, 'demo-search-phone.png'), fullPage: true });
+    await phone.locator('#search-grid .photo-card').first().getByRole('button').tap();
+    await expect.poll(() => phone.locator('#viewer').getAttribute('data-image-id')).toBe((await resultIds(phone))[0]);
+    await phone.locator('#viewer').getByRole('button', { name: 'Close' }).tap();
+    await phoneBox.fill('tags:(Beach');
+    await phoneBox.press('Enter');
+    await phone.locator('#search-error').getByText('unbalanced parentheses').waitFor();
+    expect(await pageWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.locator('#close-search').tap();
+    await phone.context().close();
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 180_000);
 
   it('an invalid token is told in plain words', async () => {
     await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('albumkit-demo.token', 'not-a-token'));

@@ -5,10 +5,12 @@ const TOKEN_KEY = 'albumkit-demo.token';
 const API = '/api/v1';
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, sessionExpired = false } = {}) {
+  /** `detail`: the API's own message (`{error, message}` bodies), when it gave one. */
+  constructor(message, { status = 0, sessionExpired = false, detail = null } = {}) {
     super(message);
     this.status = status;
     this.sessionExpired = sessionExpired;
+    this.detail = detail;
   }
 }
 
@@ -86,7 +88,10 @@ export async function request(path, { method = 'GET', json, form, base = API, ac
   } catch {
     body = undefined;
   }
-  if (!response.ok) throw new ApiError(describeFailure(response.status, body), { status: response.status });
+  if (!response.ok) {
+    const detail = typeof body?.message === 'string' ? body.message : null;
+    throw new ApiError(describeFailure(response.status, body), { status: response.status, detail });
+  }
   return { body, headers: response.headers };
 }
 
@@ -164,6 +169,23 @@ export const api = {
   duplicate: (id) => request(`/images/${encodeURIComponent(id)}/duplicate`, { method: 'POST', json: {} }).then((r) => r.body),
   uploadDone: (albumId) =>
     request(`/albums/${encodeURIComponent(albumId)}/upload_done`, { method: 'POST', json: { platform: 'web' } }).then((r) => r.body),
+  /** Tags whose name or label holds `q` (any case), listed ones only, at most 20. */
+  suggestTags: (q) => request(`/tags/autocomplete?${new URLSearchParams({ q, filters: JSON.stringify({ listed: true }) })}`).then((r) => r.body),
+  /** The tag of that name: created (with a colour chosen by the server), or the existing one. */
+  createTag: (name) => request('/tags', { method: 'POST', json: { name }, action: 'create tags' }).then((r) => r.body),
+  /** Puts the tag (its id, or its name) on every image, all or nothing: answers the links. */
+  tagImages: (tag, imageIds) =>
+    request(`/tags/${idPath(tag)}/tag_images`, { method: 'POST', form: imageIds.map((id) => ['image_ids[]', id]), action: 'tag these photos' }).then((r) => r.body),
+  /** The links of tags to the image, oldest first: `[{id (the link), tag, image}]`. */
+  imageTags: (imageId) => allPages('/tag_images', { image_id: imageId }),
+  untag: (linkId) => request(`/tag_images/${idPath(linkId)}`, { method: 'DELETE', action: 'remove this tag' }),
+  /** One page of a search, newest first, and the cursor of the next one. */
+  async search(q, { cursor, limit } = {}) {
+    const params = new URLSearchParams({ q, limit: String(limit) });
+    if (cursor) params.set('cursor', cursor);
+    const { body, headers } = await request(`/search?${params}`);
+    return { images: body, next: headers.get('X-Next-Cursor') };
+  },
   /** The host app's demo-only route listing the album's events. */
   events: (albumId) => request(`/events?album=${encodeURIComponent(albumId)}`, { base: '/demo' }).then((r) => r.body),
 };

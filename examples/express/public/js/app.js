@@ -1,13 +1,17 @@
 // The albumkit demo page: sign in with a token, pick an album from the organization's list (or
 // create, rename, merge, duplicate one), upload photos directly to Cloudinary, watch them get
 // processed; in the viewer, go through the photos, caption, rotate, duplicate or delete one
-// (undo restores it from the trash, which has its own view); in the grid, select several photos
-// to copy them (a clipboard, pasted into another album) or delete them together (with undo).
+// (undo restores it from the trash, which has its own view), tag it (coloured chips, an input
+// with suggestions); in the grid, select several photos to tag them, copy them (a clipboard,
+// pasted into another album) or delete them together (with undo); the header's box searches
+// every album (a tag chip searches its tag).
 import { albumList, askAlbumName } from './albums.js';
 import { api, session, tokenClaims } from './api.js';
 import { keepNoticesReachable, notify } from './notices.js';
+import { searchView } from './search.js';
+import { askTag, resolveTag, tagChip, tagLabel, tagNameProblem, tagPicker, tagQuery } from './tags.js';
 import { eachLimited, isImageFile, uploadFile } from './upload.js';
-import { describeBytes, describeGps, describeTakenAt, el, mapUrl, uuid, $ } from './ui.js';
+import { describeBytes, describeGps, describeTakenAt, el, mapUrl, syncGrid, uuid, $ } from './ui.js';
 
 const ALBUM_KEY = 'albumkit-demo.album';
 /** The last copy: `{ id, count, from, fromName, pasted: [albumId…] }` (the clipboard is on the server). */
@@ -22,6 +26,10 @@ const state = {
   cards: new Map(),
   pollTimer: 0,
   viewerId: null,
+  /** The photos the viewer goes through: the open album's (`album`) or the search results (`search`). */
+  viewerList: 'album',
+  /** The tags of the photo in the viewer: its links (`[{id, tag}]`), null while they load. */
+  viewerTags: { imageId: null, links: null },
   uploading: 0,
   /** Filenames of the photos seen, by id: the trash lists ids and thumbnails only. */
   names: new Map(),
@@ -49,6 +57,14 @@ const clipboard = {
 
 const albums = albumList({ onOpen: (id) => openAlbum(id), onError: (error) => fail(error) });
 
+const search = searchView({
+  card: (image) => renderCard(image, { inSearch: true }),
+  keyOf: (image) => `${cardKey(image)}|${image.album_id}`,
+  onError: (error) => fail(error),
+  // The results take the album's place (the album list stays, to go back to one).
+  onToggle: (open) => $('#workspace').classList.toggle('searching', open),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Notices and errors
 
@@ -67,6 +83,8 @@ function fail(error) {
 function showSignIn() {
   $('#workspace').hidden = true;
   $('#session').hidden = true;
+  $('#search-form').hidden = true;
+  search.close();
   $('#sign-in').hidden = false;
   $('#token-input').focus();
 }
@@ -75,6 +93,7 @@ function showWorkspace() {
   $('#sign-in').hidden = true;
   $('#workspace').hidden = false;
   $('#session').hidden = false;
+  $('#search-form').hidden = false;
   const claims = tokenClaims(session.token ?? '');
   $('#session-label').textContent = claims.admin ? 'Signed in · demo admin' : 'Signed in';
 }
@@ -83,6 +102,7 @@ function showWorkspace() {
 // Album
 
 async function openAlbum(id) {
+  search.close();
   try {
     setAlbum(await api.album(id));
     await refresh();
@@ -94,6 +114,7 @@ async function openAlbum(id) {
 async function createAlbum() {
   const button = $('#new-album');
   button.disabled = true;
+  search.close();
   try {
     setAlbum(await api.createAlbum());
     await Promise.all([refresh(), albums.load()]);
@@ -166,38 +187,25 @@ function stopPolling() {
   clearTimeout(state.pollTimer);
 }
 
+/** An image made or edited here: in the album's grid (when it is the open album's), and in the search results. */
 function upsertImage(image) {
   state.names.set(image.id, image.filename);
+  search.update(image);
   const index = state.images.findIndex((existing) => existing.id === image.id);
   if (index >= 0) state.images[index] = image;
-  else state.images.push(image);
+  else if (image.album_id === state.album?.id) state.images.push(image);
+  else return;
   renderGrid();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Grid
 
+/** What a card shows: when it changes, the card is rendered again. */
+const cardKey = (image) => `${image.processed}|${image.taken_at}|${image.filename}|${image.title}|${image.thumbnails.large}`;
+
 function renderGrid() {
-  const grid = $('#grid');
-  const seen = new Set();
-  state.images.forEach((image, index) => {
-    seen.add(image.id);
-    const key = `${image.processed}|${image.taken_at}|${image.filename}|${image.title}|${image.thumbnails.large}`;
-    let entry = state.cards.get(image.id);
-    if (!entry || entry.key !== key) {
-      const card = renderCard(image);
-      if (entry) entry.node.replaceWith(card);
-      entry = { node: card, key };
-      state.cards.set(image.id, entry);
-    }
-    if (grid.children[index] !== entry.node) grid.insertBefore(entry.node, grid.children[index] ?? null);
-  });
-  for (const [id, entry] of state.cards) {
-    if (!seen.has(id)) {
-      entry.node.remove();
-      state.cards.delete(id);
-    }
-  }
+  const seen = syncGrid($('#grid'), state.images, state.cards, { keyOf: cardKey, render: (image) => renderCard(image) });
   // A selected photo gone (deleted, moved, from here or elsewhere) leaves the selection.
   for (const id of state.selected) if (!seen.has(id)) state.selected.delete(id);
   if (state.images.length === 0) state.selecting = false;
@@ -233,7 +241,8 @@ function thumbnail(image, rendition) {
   return holder;
 }
 
-function renderCard(image) {
+/** A photo of the grid; `inSearch`: a search result (its album named, no tick box, the viewer goes through the results). */
+function renderCard(image, { inSearch = false } = {}) {
   const taken = describeTakenAt(image.taken_at);
   const button = el(
     'button',
@@ -241,14 +250,17 @@ function renderCard(image) {
     thumbnail(image, 'large'),
     statusBadge(image),
   );
-  button.addEventListener('click', () => openViewer(image.id));
+  button.addEventListener('click', () => openViewer(image.id, inSearch ? 'search' : 'album'));
   // The tick box; in select mode its label covers the photo, so a tap anywhere on it selects.
-  const box = el('input', { type: 'checkbox', class: 'select-input', 'aria-label': `Select ${image.filename ?? 'photo'}` });
-  box.addEventListener('change', () => toggleSelected(image.id, box.checked));
+  let box = null;
+  if (!inSearch) {
+    box = el('input', { type: 'checkbox', class: 'select-input', 'aria-label': `Select ${image.filename ?? 'photo'}` });
+    box.addEventListener('change', () => toggleSelected(image.id, box.checked));
+  }
   const card = el(
     'li',
     { class: 'photo-card', 'data-image-id': image.id, 'data-processed': String(image.processed) },
-    el('div', { class: 'photo-frame' }, button, el('label', { class: 'select-box' }, box)),
+    el('div', { class: 'photo-frame' }, button, box ? el('label', { class: 'select-box' }, box) : null),
     el(
       'div',
       { class: 'photo-caption' },
@@ -257,9 +269,10 @@ function renderCard(image) {
       taken
         ? el('time', { class: 'taken', datetime: image.taken_at, title: `Taken ${taken}` }, taken)
         : el('span', { class: 'taken muted' }, image.processed ? 'No date taken' : 'Reading date…'),
+      inSearch ? el('span', { class: 'photo-album muted small', title: `Album ${image.album_id}` }, `in ${image.album_id}`) : null,
     ),
   );
-  paintSelection(card, image.id);
+  if (!inSearch) paintSelection(card, image.id);
   return card;
 }
 
@@ -357,7 +370,18 @@ const EVENT_LABELS = {
   delete_image: 'Moved to the trash',
   restore_image: 'Restored from the trash',
   move_image: 'Photo moved',
+  copy_image: 'Photo copied',
+  tag_image: 'Tagged',
+  untag_image: 'Tag removed',
 };
+
+/** The activity read again (after tagging: the photos themselves did not change). */
+async function refreshEvents() {
+  const albumId = state.album?.id;
+  if (!albumId) return;
+  const events = await api.events(albumId).catch(() => null);
+  if (events && state.album?.id === albumId) renderEvents(events);
+}
 
 function renderEvents(events) {
   const list = $('#events');
@@ -398,10 +422,16 @@ async function uploadDone() {
 // ---------------------------------------------------------------------------------------------
 // One photo
 
-async function openViewer(id) {
+/** The photos the viewer goes through, in their grid's order. */
+const shownList = () => (state.viewerList === 'search' ? search.images : state.images);
+
+/** Opens the photo; `list`: the grid it was opened from (`album` or `search`), for previous/next. */
+async function openViewer(id, list = state.viewerList) {
   const changed = state.viewerId !== id;
   state.viewerId = id;
-  const cached = state.images.find((image) => image.id === id);
+  state.viewerList = list;
+  const cached = shownList().find((image) => image.id === id) ?? state.images.find((image) => image.id === id);
+  if (changed || state.viewerTags.imageId !== id) loadViewerTags(id);
   if (cached) renderViewer(cached, { fresh: changed });
   const dialog = $('#viewer');
   if (!dialog.open) {
@@ -418,18 +448,20 @@ async function openViewer(id) {
 
 /** Previous (-1) or next (+1) photo of the album, in the grid's order. */
 function step(offset) {
-  const index = state.images.findIndex((image) => image.id === state.viewerId);
-  const target = state.images[index + offset];
+  const images = shownList();
+  const index = images.findIndex((image) => image.id === state.viewerId);
+  const target = images[index + offset];
   if (index >= 0 && target) openViewer(target.id);
 }
 
 function renderNavigation() {
-  const index = state.images.findIndex((image) => image.id === state.viewerId);
+  const images = shownList();
+  const index = images.findIndex((image) => image.id === state.viewerId);
   const prev = $('#viewer-prev');
   const next = $('#viewer-next');
   prev.disabled = index <= 0;
-  next.disabled = index < 0 || index >= state.images.length - 1;
-  $('#viewer-position').textContent = index >= 0 ? `${index + 1} of ${state.images.length}` : '';
+  next.disabled = index < 0 || index >= images.length - 1;
+  $('#viewer-position').textContent = index >= 0 ? `${index + 1} of ${images.length}` : '';
 }
 
 function closeViewer() {
@@ -442,6 +474,7 @@ function renderViewer(image, { fresh = false } = {}) {
   const dialog = $('#viewer');
   dialog.dataset.imageId = image.id;
   dialog.dataset.processed = String(image.processed);
+  dialog.dataset.albumId = image.album_id;
   $('#viewer-title').textContent = image.filename ?? 'Photo';
 
   const img = $('#viewer-image');
@@ -502,6 +535,103 @@ function renderCaption(image, fresh) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The viewer's tags: chips (a click searches the tag, × takes it off), an input that adds one
+
+/** Reads the photo's tags (its links: the link id is what DELETE /tag_images takes). */
+async function loadViewerTags(id) {
+  state.viewerTags = { imageId: id, links: null };
+  $('#tag-input').value = '';
+  viewerPicker.close();
+  renderViewerTags();
+  try {
+    const links = await api.imageTags(id);
+    if (state.viewerTags.imageId === id) {
+      state.viewerTags.links = links;
+      renderViewerTags();
+    }
+  } catch (error) {
+    if (state.viewerTags.imageId === id) fail(error);
+  }
+}
+
+function renderViewerTags() {
+  const { links } = state.viewerTags;
+  $('#viewer-tags').setAttribute('aria-busy', String(links === null));
+  $('#viewer-tags-empty').hidden = links === null || links.length > 0;
+  $('#viewer-tags').replaceChildren(
+    ...(links ?? []).map((link) => tagChip(link.tag, { onSearch: searchTag, onRemove: (button) => removeTag(link, button) })),
+  );
+}
+
+/** The tag ids the photo has: not suggested again. */
+const viewerTagIds = () => new Set((state.viewerTags.links ?? []).map((link) => link.tag.id));
+
+/** Tags the photo with the tag picked (or named: created when new); the input stays, for the next one. */
+async function addTag(choice) {
+  const id = state.viewerTags.imageId;
+  const input = $('#tag-input');
+  if (!id || (!choice.tag && !choice.name)) return;
+  const problem = choice.tag ? null : tagNameProblem(choice.name);
+  if (problem) return notify(problem);
+  const button = $('#tag-add');
+  button.disabled = true;
+  try {
+    const tag = await resolveTag(choice);
+    const [link] = await api.tagImages(tag.id, [id]);
+    if (state.viewerTags.imageId !== id) return;
+    if (input.value.trim() === (choice.tag?.name ?? choice.name)) input.value = '';
+    const links = state.viewerTags.links ?? [];
+    if (link && !links.some((known) => known.id === link.id)) state.viewerTags.links = [...links, link];
+    renderViewerTags();
+    refreshEvents();
+  } catch (error) {
+    // The photo deleted or moved meanwhile refuses with a bare 401: tell it apart from a missing right.
+    if (error.status === 401 && !error.sessionExpired && (await api.image(id).then(() => false, () => true))) {
+      notify('The photo was not tagged: it was deleted or moved meanwhile.');
+    } else {
+      fail(error);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function removeTag(link, button) {
+  const id = state.viewerTags.imageId;
+  button.disabled = true;
+  try {
+    await api.untag(link.id);
+  } catch (error) {
+    // Already gone (taken off elsewhere): the chip goes all the same.
+    if (error.status !== 404) {
+      button.disabled = false;
+      return fail(error);
+    }
+  }
+  if (state.viewerTags.imageId !== id) return;
+  const chips = [...$('#viewer-tags').children];
+  const at = chips.findIndex((chip) => chip.contains(button));
+  state.viewerTags.links = (state.viewerTags.links ?? []).filter((known) => known.id !== link.id);
+  renderViewerTags();
+  refreshEvents();
+  // The focus goes to the next chip's ×, or the input.
+  const after = $('#viewer-tags').children[Math.min(at, $('#viewer-tags').children.length - 1)];
+  (after?.querySelector('.chip-remove') ?? $('#tag-input')).focus();
+}
+
+/** A chip clicked: the photos with this tag, from every album. */
+function searchTag(tag) {
+  closeViewer();
+  search.run(tagQuery(tag.name));
+}
+
+const viewerPicker = tagPicker($('#tag-input'), $('#tag-suggestions'), {
+  onPick: addTag,
+  onError: (error) => fail(error),
+  exclude: viewerTagIds,
+});
+
 async function saveCaption(event) {
   event.preventDefault();
   const id = state.viewerId;
@@ -528,7 +658,7 @@ async function saveCaption(event) {
 /** Turns the photo a quarter clockwise (90) or anticlockwise (-90): every rendition follows. */
 async function rotate(degrees) {
   const id = state.viewerId;
-  const current = state.images.find((image) => image.id === id)?.rotation ?? Number($('#viewer').dataset.rotation ?? 0);
+  const current = shownList().find((image) => image.id === id)?.rotation ?? Number($('#viewer').dataset.rotation ?? 0);
   const buttons = [$('#rotate-left'), $('#rotate-right')];
   for (const button of buttons) button.disabled = true;
   try {
@@ -545,7 +675,7 @@ async function rotate(degrees) {
 /** To the trash, with an Undo that restores it; the viewer goes on to the next photo. */
 async function deleteShown() {
   const id = state.viewerId;
-  const index = state.images.findIndex((image) => image.id === id);
+  const index = shownList().findIndex((image) => image.id === id);
   const name = state.names.get(id) ?? 'The photo';
   const button = $('#delete');
   button.disabled = true;
@@ -557,8 +687,9 @@ async function deleteShown() {
   }
   button.disabled = false;
   state.images = state.images.filter((image) => image.id !== id);
+  search.remove(id);
   renderGrid();
-  const following = state.images[index] ?? state.images[index - 1];
+  const following = shownList()[index] ?? shownList()[index - 1];
   if (state.viewerId === id) {
     if (following) openViewer(following.id);
     else closeViewer();
@@ -571,7 +702,8 @@ async function deleteShown() {
 /** Into another album of the organization (created when missing); the viewer goes on. */
 function moveShown() {
   const id = state.viewerId;
-  const from = state.album.id;
+  // From a search, the photo's own album (not necessarily the open one).
+  const from = $('#viewer').dataset.albumId || state.album.id;
   const name = state.names.get(id) ?? 'The photo';
   askAlbumName({
     title: 'Move to another album',
@@ -581,13 +713,21 @@ function moveShown() {
     check: (target) => (target === from ? 'It is already in this album: choose another one.' : null),
     async run(target) {
       await api.moveImages({ [id]: target });
-      const index = state.images.findIndex((image) => image.id === id);
-      state.images = state.images.filter((image) => image.id !== id);
-      renderGrid();
-      const following = state.images[index] ?? state.images[index - 1];
-      if (state.viewerId === id) {
-        if (following) openViewer(following.id);
-        else closeViewer();
+      if (state.viewerList === 'search') {
+        // Still a result (in its new album): read again.
+        state.images = state.images.filter((image) => image.id !== id);
+        renderGrid();
+        api.image(id).then(upsertImage, () => {});
+        if (state.viewerId === id) $('#viewer').dataset.albumId = target;
+      } else {
+        const index = state.images.findIndex((image) => image.id === id);
+        state.images = state.images.filter((image) => image.id !== id);
+        renderGrid();
+        const following = state.images[index] ?? state.images[index - 1];
+        if (state.viewerId === id) {
+          if (following) openViewer(following.id);
+          else closeViewer();
+        }
       }
       notify(`${name} was moved to “${target}”.`, 'info');
       await albums.load();
@@ -654,6 +794,7 @@ function renderSelection() {
   $('#selection-count').textContent = count ? `${count} selected` : 'No photo selected';
   $('#select-all').textContent = total > 0 && count === total ? 'Select none' : 'Select all';
   $('#copy-selected').disabled = count === 0 || state.busy;
+  $('#tag-selected').disabled = count === 0 || state.busy;
   $('#delete-selected').disabled = count === 0 || state.busy;
   for (const [id, entry] of state.cards) paintSelection(entry.node, id);
 }
@@ -696,6 +837,13 @@ function setBusy(busy) {
  * again to tell that apart from a missing right; the photos still here stay selected.
  */
 async function explainRefusal(error, ids, verb) {
+  const message = await refusalMessage(error, ids, verb);
+  if (message) notify(message);
+  else fail(error);
+}
+
+/** The words for a refusal caused by photos gone meanwhile; null when it is something else. */
+async function refusalMessage(error, ids, verb) {
   if (error.status === 401 && !error.sessionExpired && state.album) {
     await refresh();
     const live = new Set(state.images.map((image) => image.id));
@@ -703,10 +851,40 @@ async function explainRefusal(error, ids, verb) {
     if (gone > 0) {
       const which = gone === ids.length ? (ids.length === 1 ? 'the selected photo was' : 'the selected photos were') : `${gone} of the ${ids.length} selected photos ${gone === 1 ? 'was' : 'were'}`;
       const rest = gone < ids.length ? ' The others are still selected: try again.' : '';
-      return notify(`Nothing was ${verb}: ${which} deleted or moved meanwhile.${rest}`);
+      return `Nothing was ${verb}: ${which} deleted or moved meanwhile.${rest}`;
     }
   }
-  fail(error);
+  return null;
+}
+
+/** One tag on every selected photo, in one request (all or nothing); a refusal stays in the dialog. */
+function tagSelected() {
+  const ids = selectedIds();
+  if (ids.length === 0 || state.busy) return;
+  const what = describeSelection(ids);
+  askTag({
+    title: ids.length === 1 ? 'Tag the selected photo' : `Tag ${photos(ids.length)}`,
+    help: `${what} ${ids.length === 1 ? 'gets' : 'get'} the tag you pick, or the one you type (a new name creates it): all of them or none.`,
+    submit: 'Tag',
+    onFatal: fail,
+    async run(tag) {
+      setBusy(true);
+      try {
+        await api.tagImages(tag.id, ids);
+      } catch (error) {
+        if (error.sessionExpired) throw error;
+        throw new Error((await refusalMessage(error, ids, 'tagged')) ?? error.message);
+      } finally {
+        setBusy(false);
+      }
+      stopSelecting();
+      notify(`${what} ${ids.length === 1 ? 'was' : 'were'} tagged “${tagLabel(tag)}”.`, 'info', {
+        action: { label: 'Show', run: () => search.run(tagQuery(tag.name)) },
+      });
+      if (ids.includes(state.viewerTags.imageId)) loadViewerTags(state.viewerTags.imageId);
+      refreshEvents();
+    },
+  });
 }
 
 async function copySelected() {
@@ -977,7 +1155,7 @@ function wire() {
   $('#viewer-next').addEventListener('click', () => step(1));
   // On the document: a button that gets disabled (the first or last photo) drops the focus to the body.
   document.addEventListener('keydown', (event) => {
-    if (!$('#viewer').open || $('#album-dialog').open) return;
+    if (!$('#viewer').open || $('#album-dialog').open || $('#tag-dialog').open) return;
     if (event.target.closest?.('input, textarea, select') || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === 'ArrowLeft') step(-1);
     else if (event.key === 'ArrowRight') step(1);
@@ -999,6 +1177,11 @@ function wire() {
   $('#select-cancel').addEventListener('click', stopSelecting);
   $('#select-all').addEventListener('click', selectAll);
   $('#copy-selected').addEventListener('click', copySelected);
+  $('#tag-selected').addEventListener('click', tagSelected);
+  $('#tag-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    addTag(viewerPicker.typed());
+  });
   $('#delete-selected').addEventListener('click', deleteSelected);
   $('#paste').addEventListener('click', pasteClipboard);
   $('#clear-clipboard').addEventListener('click', () => {
@@ -1017,6 +1200,8 @@ function wire() {
   $('#duplicate-album').addEventListener('click', duplicateAlbum);
   $('#viewer').addEventListener('close', () => {
     state.viewerId = null;
+    state.viewerTags = { imageId: null, links: null };
+    viewerPicker.close();
     keepNoticesReachable();
   });
   $('#album-dialog').addEventListener('close', keepNoticesReachable);

@@ -57,3 +57,31 @@ export function describeBytes(bytes) {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/**
+ * Keeps `grid`'s children in the order of `items` (each with an `id`), re-rendering an item only
+ * when `keyOf(item)` changed; `cards` (id → `{ node, key }`) carries the nodes between calls.
+ * Answers the ids shown.
+ */
+export function syncGrid(grid, items, cards, { keyOf, render }) {
+  const seen = new Set();
+  items.forEach((item, index) => {
+    seen.add(item.id);
+    const key = keyOf(item);
+    let entry = cards.get(item.id);
+    if (!entry || entry.key !== key) {
+      const node = render(item);
+      if (entry) entry.node.replaceWith(node);
+      entry = { node, key };
+      cards.set(item.id, entry);
+    }
+    if (grid.children[index] !== entry.node) grid.insertBefore(entry.node, grid.children[index] ?? null);
+  });
+  for (const [id, entry] of cards) {
+    if (!seen.has(id)) {
+      entry.node.remove();
+      cards.delete(id);
+    }
+  }
+  return seen;
+}
