@@ -158,8 +158,10 @@ describe.each(DIALECTS)('tags on %s', (dialect) => {
     const response = await send(request, token);
     expectRecorded(response, request, expected);
     expect(comparable(response.json)).toEqual(comparable(expected));
-    const all = await call('GET', '/tags/autocomplete?q=UPER', token);
-    expect(all.json.map((t: any) => t.name).sort()).toEqual(['SUPERB unlisted', 'Super tag']);
+    // Listed tags by default; the filters may ask for the others.
+    expect((await call('GET', '/tags/autocomplete?q=UPER', token)).json.map((t: any) => t.name)).toEqual(['Super tag']);
+    const unlisted = await call('GET', `/tags/autocomplete?q=UPER&filters=${encodeURIComponent('{"listed":false}')}`, token);
+    expect(unlisted.json.map((t: any) => t.name)).toEqual(['SUPERB unlisted']);
   });
 
   it('tag__update_public_tag_with_download_allowed: `Access.share` may allow downloads of a public tag', async () => {
@@ -333,6 +335,29 @@ describe.each(DIALECTS)('tags on %s', (dialect) => {
     expect((await call('PUT', `/tags/${made.json.id}`, admin, form({ name: 'renamed', label: 'Renommé' }))).json).toMatchObject({ name: 'renamed', label_en: 'Renommé', label_fr: 'Renommé' });
     // Another organization's admin: not found.
     expect((await call('PUT', `/tags/${made.json.id}`, await other.userToken({}, { admin: true }), form({ label: 'x' }))).status).toBe(404);
+  });
+
+  it('tag names are one tag in any case: created, named in a path or a token, renamed', async () => {
+    const org = await createTenant(app);
+    const adminOf = await org.userToken({}, { admin: true });
+    const first = await call('POST', '/tags', adminOf, form({ name: 'Sunset Beach' }));
+    const again = await call('POST', '/tags', adminOf, form({ name: 'sunset beach' }));
+    expect(again.json.id).toBe(first.json.id);
+    expect(again.json.name).toBe('Sunset Beach');
+    const image = await upload(org, 'CASE');
+    const tagged = await call('POST', `/tags/${encodeURIComponent('SUNSET BEACH')}/tag_images`, adminOf, form({ image_ids: [image] }));
+    expect(tagged.json[0].tag.id).toBe(first.json.id);
+    const caseToken = await org.userToken({ CASE: { ...access('image_tag', 'see'), Tags: { 'sunset BEACH': null } } });
+    const fromToken = await call('GET', '/tags_token', caseToken);
+    expect(fromToken.json.map((t: any) => t.id)).toEqual([first.json.id]);
+    // The token's Tags map names it in another case: still that tag's right.
+    const second = await upload(org, 'CASE');
+    expect((await call('POST', `/tags/${first.json.id}/tag_images`, caseToken, form({ image_ids: [second] }))).status).toBe(200);
+    expect((await call('GET', '/tag_images?tag_name=SUNSET%20BEACH', caseToken)).json.length).toBe(2);
+    expect((await call('PUT', `/tags/${first.json.id}`, adminOf, form({ name: 'sunset beach' }))).json.name).toBe('sunset beach');
+    const other = await call('POST', '/tags', adminOf, form({ name: 'Dawn' }));
+    expect((await call('PUT', `/tags/${other.json.id}`, adminOf, form({ name: 'SUNSET beach' }))).status).toBe(400);
+    expect((await call('GET', '/tags', adminOf)).json.map((t: any) => t.name)).toEqual(['sunset beach', 'Dawn']);
   });
 
   it('bad fields are 400s that name the field', async () => {

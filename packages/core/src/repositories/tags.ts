@@ -45,6 +45,9 @@ export interface TagImageRow {
   image: Image;
 }
 
+/** Names compared in any case, as search and look-ups by name do. */
+const lowerAll = (names: string[]) => names.map((name) => name.toLowerCase());
+
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Tags of organizations and their links to images (migration 0012). */
@@ -55,12 +58,26 @@ export class TagRepository {
     return db.selectFrom('tags').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * The tag of that name, in any case ("Beach" finds "beach"), as search compares tag names; the
+   * exact spelling first when two spellings exist.
+   */
   findByName(organizationId: string, name: string, db: Db = this.db): Promise<Tag | undefined> {
-    return db.selectFrom('tags').selectAll().where('organization_id', '=', organizationId).where('name', '=', name).executeTakeFirst();
+    return db
+      .selectFrom('tags')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where(sql<string>`lower(name)`, '=', sql<string>`lower(${name})`)
+      .orderBy(sql`name = ${name}`, 'desc')
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
   }
 
-  /** Creates the tag, or answers the one of that name (`created` says which). */
+  /** Creates the tag, or answers the one of that name in any case (`created` says which). */
   async create(organizationId: string, tag: NewTag, db: Db = this.db): Promise<{ tag: Tag; created: boolean }> {
+    const existing = await this.findByName(organizationId, tag.name, db);
+    if (existing) return { tag: existing, created: false };
     const made = await db
       .insertInto('tags')
       .values({ id: crypto.randomUUID(), organization_id: organizationId, ...tag, labels: JSON.stringify(tag.labels) })
@@ -74,19 +91,32 @@ export class TagRepository {
   /** The tags of these names, created (with their labels and a colour) where missing; in the order given. */
   async findOrCreateMany(organizationId: string, wanted: Array<{ name: string; labels: TagLabels; color: string }>, db: Db = this.db): Promise<Tag[]> {
     if (wanted.length === 0) return [];
-    await db
-      .insertInto('tags')
-      .values(wanted.map((w) => ({ id: crypto.randomUUID(), organization_id: organizationId, name: w.name, labels: JSON.stringify(w.labels), color: w.color })))
-      .onConflict((oc) => oc.columns(['organization_id', 'name']).doNothing())
-      .execute();
-    const rows = await db
-      .selectFrom('tags')
-      .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where('name', 'in', wanted.map((w) => w.name))
-      .execute();
-    const byName = new Map(rows.map((row) => [row.name, row]));
-    return wanted.map((w) => byName.get(w.name)!).filter(Boolean);
+    const lowered = (list: string[]) => sql<string>`(select lower(n) from unnest(${list}::text[]) as n)`;
+    const found = async () => {
+      const rows = await db
+        .selectFrom('tags')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where(sql<string>`lower(name)`, 'in', lowered(wanted.map((w) => w.name)))
+        .orderBy('created_at')
+        .execute();
+      const byName = new Map<string, Tag>();
+      // The exact spelling, else the oldest of another case.
+      for (const row of rows) if (!byName.has(row.name.toLowerCase()) || row.name === wanted.find((w) => w.name.toLowerCase() === row.name.toLowerCase())?.name) byName.set(row.name.toLowerCase(), row);
+      return byName;
+    };
+    let byName = await found();
+    const missing = wanted.filter((w) => !byName.has(w.name.toLowerCase()));
+    if (missing.length > 0) {
+      const unique = [...new Map(missing.map((w) => [w.name.toLowerCase(), w])).values()];
+      await db
+        .insertInto('tags')
+        .values(unique.map((w) => ({ id: crypto.randomUUID(), organization_id: organizationId, name: w.name, labels: JSON.stringify(w.labels), color: w.color })))
+        .onConflict((oc) => oc.columns(['organization_id', 'name']).doNothing())
+        .execute();
+      byName = await found();
+    }
+    return wanted.map((w) => byName.get(w.name.toLowerCase())!).filter(Boolean);
   }
 
   async update(organizationId: string, id: string, patch: TagPatch, db: Db = this.db): Promise<Tag | undefined> {
@@ -105,7 +135,7 @@ export class TagRepository {
     if (filter.names && filter.names.length === 0) return Promise.resolve([]);
     let query = this.db.selectFrom('tags').selectAll().where('organization_id', '=', organizationId);
     query = this.flags(query, filter);
-    if (filter.names) query = query.where('name', 'in', filter.names);
+    if (filter.names) query = query.where(sql<string>`lower(name)`, 'in', lowerAll(filter.names));
     if (after) query = query.where((eb) => eb.or([eb('created_at', '>', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '>', after.id)])]));
     return query.orderBy('created_at').orderBy('id').limit(limit).execute();
   }
@@ -126,7 +156,7 @@ export class TagRepository {
         ]),
       );
     query = this.flags(query, filter);
-    if (filter.names) query = query.where('name', 'in', filter.names);
+    if (filter.names) query = query.where(sql<string>`lower(name)`, 'in', lowerAll(filter.names));
     return query.orderBy(sql`name ilike ${pattern} desc`).orderBy('name').limit(limit).execute();
   }
 
@@ -176,8 +206,8 @@ export class TagRepository {
       .where('images.organization_id', '=', organizationId)
       .where('images.deleted_at', 'is', null);
     if (filter.tagId) query = query.where('tag_images.tag_id', '=', filter.tagId);
-    if (filter.tagName !== undefined) query = query.where('tags.name', '=', filter.tagName);
-    if (filter.tagNames) query = query.where('tags.name', 'in', filter.tagNames);
+    if (filter.tagName !== undefined) query = query.where(sql<string>`lower(tags.name)`, '=', filter.tagName.toLowerCase());
+    if (filter.tagNames) query = query.where(sql<string>`lower(tags.name)`, 'in', lowerAll(filter.tagNames));
     if (filter.publicOnly) query = query.where('tags.public', '=', true);
     if (filter.albumId !== undefined) query = query.where('images.album_id', '=', filter.albumId);
     if (filter.albums) query = query.where('images.album_id', 'in', filter.albums);

@@ -154,7 +154,8 @@ export class TagService {
     const patch: TagPatch = {};
     if (changes.name !== undefined && changes.name !== tag.name) {
       patch.name = checkTagName(changes.name);
-      if (await this.deps.tags.findByName(principal.organizationId, patch.name)) throw new BadRequest('name: a tag of that name exists');
+      const holder = await this.deps.tags.findByName(principal.organizationId, patch.name);
+      if (holder && holder.id !== tag.id) throw new BadRequest('name: a tag of that name exists (names are compared in any case)');
     }
     if (changes.label !== undefined) patch.labels = labelsFrom(changes.label, patch.name ?? tag.name);
     for (const flag of ['listed', 'public', 'visible', 'allow_download'] as const) if (changes[flag] !== undefined) patch[flag] = changes[flag];
@@ -198,7 +199,8 @@ export class TagService {
     if (principal.admin) return true;
     if (!can(principal, albumId, 'image_tag')) return false;
     const map = tagsMap(principal, albumId);
-    return map !== undefined && Object.hasOwn(map, tagName);
+    const name = tagName.toLowerCase();
+    return map !== undefined && Object.keys(map).some((key) => key.toLowerCase() === name);
   }
 
   /**
@@ -213,7 +215,7 @@ export class TagService {
     }
     const byName = await tags.findByName(principal.organizationId, idOrName);
     if (byName) return byName;
-    const named = tokenTags(principal).find((t) => t.name === idOrName);
+    const named = tokenTags(principal).find((t) => t.name.toLowerCase() === idOrName.toLowerCase());
     if (!named) throw new NotFound('Tag');
     const [made] = await tags.findOrCreateMany(principal.organizationId, [{ ...named, color: randomTagColor() }]);
     return made!;

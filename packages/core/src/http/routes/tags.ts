@@ -86,7 +86,7 @@ export function tagRoutes(deps: RouteDeps): AnyRoute[] {
       method: 'GET',
       path: '/tags/autocomplete',
       operationId: 'autocompleteTags',
-      summary: `Tags whose name or label holds \`q\` (any case), at most ${SUGGESTIONS}`,
+      summary: `Listed tags (unless \`filters\` says otherwise) whose name or label holds \`q\` (any case), at most ${SUGGESTIONS}`,
       tag: 'Tags',
       auth: 'token',
       query: z.looseObject({
@@ -95,7 +95,8 @@ export function tagRoutes(deps: RouteDeps): AnyRoute[] {
       }),
       responses: { 200: { description: 'The tags found', schema: z.array(tagSuggestionSchema) }, ...token },
       async run({ principal, query }) {
-        const found = await tags.suggest(principal, query.q, (query.filters ?? {}) as TagFilter, SUGGESTIONS);
+        // Listed tags only, unless the filters ask otherwise: `listed` is what autocompletion shows.
+        const found = await tags.suggest(principal, query.q, { listed: true, ...query.filters } as TagFilter, SUGGESTIONS);
         return { status: 200, json: found.map(serializeTagSuggestion) };
       },
     }),
