@@ -275,6 +275,7 @@ function demoEvents(albumkit) {
             created_at,
             image_id: payload?.image_id ?? null,
             count: payload?.count ?? null,
+            tag_name: payload?.tag_name ?? null,
           })),
       );
     } catch (error) {

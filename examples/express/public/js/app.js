@@ -392,8 +392,9 @@ function renderEvents(events) {
   list.replaceChildren(
     ...events.map((event) => {
       const image = event.image_id && state.images.find((candidate) => candidate.id === event.image_id);
+      const name = image?.filename ?? state.names.get(event.image_id) ?? event.image_id ?? '';
       const detail =
-        event.type === 'upload_done' ? `${event.count} photo${event.count === 1 ? '' : 's'} reported` : (image?.filename ?? state.names.get(event.image_id) ?? event.image_id ?? '');
+        event.type === 'upload_done' ? `${event.count} photo${event.count === 1 ? '' : 's'} reported` : event.tag_name ? `${event.tag_name} · ${name}` : name;
       return el(
         'li',
         { class: `event ${event.type}`, 'data-type': event.type },
