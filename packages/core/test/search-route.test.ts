@@ -126,6 +126,19 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
     expect(ids(await call('GET', '/search?q=album_id:PAGED&sort=created_at:asc', token))).toEqual(made);
   });
 
+  it('tags by name, any case, and by wildcard; a tag no image has finds nothing', async () => {
+    const beach = await upload(acme, 'TAGS-S');
+    const bench = await upload(acme, 'TAGS-S');
+    await upload(acme, 'TAGS-S');
+    await app.albumkit.repositories.images.addTags(beach, ['Beach-Day']);
+    await app.albumkit.repositories.images.addTags(bench, ['bench']);
+    const member = await acme.userToken();
+    expect(ids(await call('GET', '/search?q=tags:beach-day', member))).toEqual([beach]);
+    expect(ids(await call('GET', '/search?q=tags:be*%20AND%20album_id:TAGS-S', member)).sort()).toEqual([beach, bench].sort());
+    expect(ids(await call('GET', '/search?q=tags:nothing-tagged', member))).toEqual([]);
+    expect(ids(await call('GET', '/search?q=album_id:TAGS-S%20AND%20NOT%20tags:bench', member)).length).toBe(2);
+  });
+
   it('a trashed image is not found by search', async () => {
     const gone = await upload(acme, 'TRASHED-SEARCH');
     expect((await call('DELETE', `/images/${gone}`, admin)).status).toBe(204);

@@ -1,4 +1,4 @@
-import { compileTree, type CompileOptions, type SearchFilter } from './compile.js';
+import { compileTree, tagKey, type CompileOptions, type SearchFilter } from './compile.js';
 import { resolveClause, type Condition } from './fields.js';
 import { DEFAULT_LIMITS, parseSyntax, type SearchLimits } from './syntax.js';
 import { mapLeaves, type Tree } from './tree.js';
@@ -15,6 +15,7 @@ import { mapLeaves, type Tree } from './tree.js';
 export { SearchQueryError } from './error.js';
 export type { SearchLimits } from './syntax.js';
 export type { CompileOptions, SearchFilter } from './compile.js';
+export { tagKey } from './compile.js';
 export { FIELD_NAMES } from './fields.js';
 
 /** A parsed query: opaque; compile it with compileSearch. */
@@ -56,4 +57,21 @@ export function compileSearch(parsed: ParsedSearch, options?: CompileOptions): S
 /** Whether the query matches every image (`*`, an empty q, `x OR *`): the caller may skip the filter. */
 export function matchAll(parsed: ParsedSearch): boolean {
   return parsed.tree.kind === 'all';
+}
+
+/** The tag texts of a query (tag fields and bare terms), to look their ids up before compiling. */
+export function tagTexts(parsed: ParsedSearch): Array<{ key: string; exact: string; like: string | null }> {
+  const found = new Map<string, { key: string; exact: string; like: string | null }>();
+  const walk = (tree: Tree<Condition>): void => {
+    if (tree.kind === 'leaf') {
+      const c = tree.leaf;
+      if (c.kind === 'tag' || c.kind === 'anything') {
+        const key = tagKey(c.text);
+        found.set(key, { key, exact: c.text.exact, like: c.text.like });
+      }
+    } else if (tree.kind === 'and' || tree.kind === 'or') tree.items.forEach(walk);
+    else if (tree.kind === 'not') walk(tree.item);
+  };
+  walk(parsed.tree);
+  return [...found.values()];
 }

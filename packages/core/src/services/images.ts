@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { can, canRead, isMember, type Principal } from '../auth/abilities.js';
 import { verifyUploadResultSignature } from '../cloudinary/signing.js';
 import type { AlbumkitConfig } from '../config.js';
@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { EventService } from './events.js';
 import { decodeKeyset, encodeKeyset } from '../domain/cursor.js';
 import { isContested, type ImageCondition, type ImageRepository, type SyncRow } from '../repositories/images.js';
-import { compileSearch, matchAll, parseSearch } from '../search/index.js';
+import { compileSearch, matchAll, parseSearch, tagTexts, type ParsedSearch } from '../search/index.js';
 import { checkAlbumId, isAlbumId } from './albums.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -372,6 +372,8 @@ export class ImageService {
     if (unique.length === 0) return [];
     if (!unique.every((id) => UUID.test(id))) throw new AccessDenied('not an image id');
     const { db, images, events } = this.deps;
+    // Compiled before the transaction: compiling reads the tags (on PGlite, one connection).
+    const condition = await this.tokenCondition(principal);
     const outcome = await db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('images')
@@ -382,7 +384,6 @@ export class ImageService {
         .orderBy('id')
         .forUpdate()
         .execute();
-      const condition = tokenCondition(principal);
       const matching = condition ? await images.matching(principal.organizationId, unique, condition, trx) : undefined;
       // A token bound to a query deletes only what matches it: with `image_delete: true` in its claims, all of that.
       const deletable = (row: { id: string; album_id: string }) =>
@@ -470,8 +471,9 @@ export class ImageService {
 
   /** The ids among `ids` (in order) that the token's query lets it read; all of them for a token without one. */
   async withinQuery(principal: Principal, ids: string[]): Promise<string[]> {
-    const condition = tokenCondition(principal);
-    if (!condition || ids.length === 0) return ids;
+    if (ids.length === 0) return ids;
+    const condition = await this.tokenCondition(principal);
+    if (!condition) return ids;
     const matching = await this.deps.images.matching(principal.organizationId, ids, condition);
     return ids.filter((id) => matching.has(id));
   }
@@ -484,8 +486,8 @@ export class ImageService {
   async search(principal: Principal, q: string, limit: number, order: 'asc' | 'desc', cursor: string | undefined): Promise<ImagePage> {
     const parsed = parseSearch(q);
     const conditions: ImageCondition[] = [];
-    if (!matchAll(parsed)) conditions.push(compileSearch(parsed, { organizationId: principal.organizationId }));
-    const own = tokenCondition(principal);
+    if (!matchAll(parsed)) conditions.push(await this.compile(principal.organizationId, parsed));
+    const own = await this.tokenCondition(principal);
     if (own) conditions.push(own);
     const albums = principal.query ? undefined : this.syncAlbums(principal);
     const position = cursor ? decodeKeyset(cursor, UUID) : undefined;
@@ -510,7 +512,7 @@ export class ImageService {
     checkAlbumId(albumId);
     // A token bound to a query lists what matches it, in any album of its organization.
     if (!principal.query && !canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');
-    return this.page(principal.organizationId, albumId, limit, cursor, tokenCondition(principal));
+    return this.page(principal.organizationId, albumId, limit, cursor, await this.tokenCondition(principal));
   }
 
   /** A page of an album's images without a rights check: for callers that checked their own. */
@@ -542,6 +544,37 @@ export class ImageService {
     const source = await images.find(principal.organizationId, sourceId);
     if (!source && isMember(principal)) throw new NotFound('Image');
     throw new AccessDenied('image_duplicate needed');
+  }
+
+  /** The condition a token's own query (claim `q`) puts on every image it reads; none for `*`. */
+  private async tokenCondition(principal: Principal): Promise<ImageCondition | undefined> {
+    if (!principal.query) return undefined;
+    const parsed = parseSearch(principal.query);
+    return matchAll(parsed) ? undefined : this.compile(principal.organizationId, parsed);
+  }
+
+  /**
+   * A parsed query as a condition, its tags looked up first (one query): their ids become
+   * parameters, so that PostgreSQL plans by each tag's own frequency. A wildcard naming more
+   * than 1,000 tags is left to the database.
+   */
+  private async compile(organizationId: string, parsed: ParsedSearch): Promise<ImageCondition> {
+    const texts = tagTexts(parsed);
+    const tagIds = new Map<string, string[]>();
+    if (texts.length > 0) {
+      const rows = await this.deps.db
+        .selectFrom('tags')
+        .select(['id', sql<string>`lower(name)`.as('lower')])
+        .where('organization_id', '=', organizationId)
+        .where((eb) => eb.or(texts.map((t) => (t.like === null ? eb(sql`lower(name)`, '=', t.exact.toLowerCase()) : eb(sql`lower(name)`, 'like', t.like.toLowerCase())))))
+        .limit(10_000)
+        .execute();
+      for (const text of texts) {
+        const ids = rows.filter((row) => (text.like === null ? row.lower === text.exact.toLowerCase() : likeMatches(text.like.toLowerCase(), row.lower))).map((row) => row.id);
+        if (ids.length <= 1000 && rows.length < 10_000) tagIds.set(text.key, ids);
+      }
+    }
+    return compileSearch(parsed, { organizationId, tagIds });
   }
 
   /** The albums whose images a token may sync; undefined: every album of its organization. */
@@ -660,9 +693,17 @@ function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
-/** The condition a token's own query (claim `q`) puts on every image it reads; none for `*`. */
-function tokenCondition(principal: Principal): ImageCondition | undefined {
-  if (!principal.query) return undefined;
-  const parsed = parseSearch(principal.query);
-  return matchAll(parsed) ? undefined : compileSearch(parsed, { organizationId: principal.organizationId });
+/** Whether a LIKE pattern (with `\\` escapes) matches a text, as PostgreSQL's LIKE would. */
+function likeMatches(pattern: string, text: string): boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i]!);
+    else if (c === '%') source += '[\\s\\S]*';
+    else if (c === '_') source += '[\\s\\S]';
+    else source += escapeRegExp(c);
+  }
+  return new RegExp(`^${source}$`, 'u').test(text);
 }
+
+const escapeRegExp = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -12,6 +12,7 @@ import * as assetDestroys from './0010_asset_destroys.js';
 import * as clipboards from './0011_clipboards.js';
 import * as tags from './0012_tags.js';
 import * as searchIndexes from './0013_search_indexes.js';
+import * as searchStatistics from './0014_search_statistics.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_clipboards': clipboards,
   '0012_tags': tags,
   '0013_search_indexes': searchIndexes,
+  '0014_search_statistics': searchStatistics,
 };
