@@ -6,10 +6,11 @@
 //
 //   (cd packages/core && npx tsup) && node bench/queries.bench.mjs
 //
-// Needs PostgreSQL on 127.0.0.1:5432 (DATABASE_URL to change it). Writes docs/QUERIES.md and
+// Needs PostgreSQL on 127.0.0.1:5432 (DATABASE_URL to change it). Writes docs/QUERIES.md (all but
+// its search section, which bench/search.bench.mjs writes and this keeps) and
 // bench/results/queries.md.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { createAlbumkit } from '@albumkit/core';
@@ -79,14 +80,24 @@ await client.query(
    FROM images WHERE upload_key IS NOT NULL ORDER BY created_at LIMIT $1`,
   [IMAGES - originals],
 );
-// Two tags on every fifth image.
+// Tags (migration 0012: tags + tag_images, which replaced image_tags): 200 per organization,
+// test_1 and test_2 on every fifth image (linked by its uploader), the others on none.
 await client.query(
-  `INSERT INTO image_tags (image_id, name)
-   SELECT id, t FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM images) i, unnest(ARRAY['test_1', 'test_2']) t WHERE n % 5 = 0`,
+  `INSERT INTO tags (id, organization_id, name, labels, color)
+   SELECT gen_random_uuid(), o, t, json_build_object('en', t, 'fr', t), '#9E9E9E'
+   FROM unnest(ARRAY[$1::uuid, $2::uuid]) o, unnest(ARRAY['test_1', 'test_2'] || ARRAY(SELECT 'tag_' || lpad(g::text, 3, '0') FROM generate_series(3, 200) g)) t`,
+  [orgs[0].id, orgs[1].id],
+);
+await client.query(
+  `INSERT INTO tag_images (id, organization_id, tag_id, image_id, user_id, created_at)
+   SELECT gen_random_uuid(), i.organization_id, t.id, i.id, i.user_id, i.created_at
+   FROM (SELECT id, organization_id, user_id, created_at, row_number() OVER (ORDER BY id) AS n FROM images) i
+   JOIN tags t ON t.organization_id = i.organization_id AND t.name IN ('test_1', 'test_2')
+   WHERE i.n % 5 = 0`,
 );
 await client.query('ANALYZE');
 const loadSeconds = (performance.now() - loadStarted) / 1000;
-const counts = (await client.query(`SELECT (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM image_tags) AS tags, (SELECT count(*) FROM users) AS users, (SELECT pg_size_pretty(pg_total_relation_size('images'))) AS size`)).rows[0];
+const counts = (await client.query(`SELECT (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM tag_images) AS tags, (SELECT count(*) FROM tags) AS tag_count, (SELECT count(*) FROM users) AS users, (SELECT pg_size_pretty(pg_total_relation_size('images'))) AS size`)).rows[0];
 
 // ---------------------------------------------------------------- the queries, compiled by albumkit's repository
 const recorded = [];
@@ -134,7 +145,7 @@ const queries = [
   },
   {
     title: 'Image sync, 100 ids (member token), none cached',
-    note: 'The 100 images come through `images_pkey` (`id = ANY(...)`, organization as a filter); each uploader\'s `sfid` is a primary-key look-up in `users` (a subquery, not a join over the whole table); `tagNames` reads `image_tags_pkey`.',
+    note: 'The 100 images come through `images_pkey` (`id = ANY(...)`, organization as a filter); each uploader\'s `sfid` is a primary-key look-up in `users` (a subquery, not a join over the whole table); `tagNames` finds the links through `tag_images_image` (image_id) and each tag\'s name through `tags_pkey`.',
     endpoint: '`GET /image_syncs?ids[]=…` when the images are not in the image cache: `ImageRepository.findForSync` and `tagNames`, at once',
     statements: [
       ...(await compiled((r) => r.findForSync(org, syncIds))),
@@ -233,7 +244,7 @@ const summary = table(
     q.plans.map((p, i) => [q.title, String(i + 1), p.executionMs.toFixed(3), p.planningMs.toFixed(3), p.indexes.join(', ') || '—', p.seqScans.length ? `**yes: ${p.seqScans.join(', ')}**` : 'no']),
   ),
 );
-const data = `${Number(counts.images).toLocaleString('en-US')} images (${counts.size} with indexes) in ${ALBUMS} albums of 2 organizations (${(Number(counts.images) / ALBUMS).toLocaleString('en-US')} per album), 5% of them duplicates, 1% not yet reported by "upload done"; ${Number(counts.users)} users; ${Number(counts.tags).toLocaleString('en-US')} tags; ANALYZE after loading (${loadSeconds.toFixed(1)} s)`;
+const data = `${Number(counts.images).toLocaleString('en-US')} images (${counts.size} with indexes) in ${ALBUMS} albums of 2 organizations (${(Number(counts.images) / ALBUMS).toLocaleString('en-US')} per album), 5% of them duplicates, 1% not yet reported by "upload done"; ${Number(counts.users)} users; ${Number(counts.tags).toLocaleString('en-US')} tag links (tag_images) to 2 of the ${Number(counts.tag_count) / 2} tags of each organization; ANALYZE after loading (${loadSeconds.toFixed(1)} s)`;
 
 const doc = `# Query plans
 
@@ -241,7 +252,8 @@ What PostgreSQL does for the image queries behind albumkit's hot endpoints, on a
 ${data}.
 
 Produced by \`node bench/queries.bench.mjs\` (${machineLine()}); rerun it after changing a
-query or an index, and this file is rewritten. The SQL below is the real SQL: albumkit's
+query or an index, and this file is rewritten (but for its last section, Search, which
+\`node bench/search.bench.mjs\` writes on 1,000,000 images). The SQL below is the real SQL: albumkit's
 \`ImageRepository\` compiles it, and \`EXPLAIN (ANALYZE, BUFFERS)\` runs it with the parameters
 shown (writes inside a transaction that is rolled back). Each plan is the second run, with the
 cache warm as on a running server.
@@ -274,7 +286,10 @@ ${shortPlan(p.text)}
   .join('\n\n')}
 `;
 mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../docs/QUERIES.md', import.meta.url), doc);
+// The search section is bench/search.bench.mjs's (between its markers): kept as it is.
+const docUrl = new URL('../docs/QUERIES.md', import.meta.url);
+const searchBlock = existsSync(docUrl) ? /<!-- search\.bench\.mjs: begin -->[\s\S]*?<!-- search\.bench\.mjs: end -->\n?/.exec(readFileSync(docUrl, 'utf8'))?.[0] : undefined;
+writeFileSync(docUrl, searchBlock ? `${doc.trimEnd()}\n\n${searchBlock}` : doc);
 
 const report = `## Query plans (100,000 images)
 
