@@ -350,14 +350,10 @@ export class ImageService {
       if (!isMember(principal)) throw new AccessDenied('no such image for this token');
       throw new NotFound('Image');
     }
-    if (principal.query) {
-      // A token bound to a query deletes what matches it (all of it with `image_delete: true` in its claims).
-      if (!principal.deleteMatching && !can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
-      await this.checkQuery(principal, image.id);
-    } else if (!can(principal, image.album_id, 'image_delete')) throw new AccessDenied('image_delete needed');
-    await this.trash(principal, [image.id]).catch((error) => {
-      // Trashed by someone else meanwhile: gone, as asked.
-      if (error instanceof AccessDenied) return [];
+    // The rights (an ability, or a token's query) are the bulk path's, checked under its lock.
+    await this.trash(principal, [image.id]).catch(async (error) => {
+      // Trashed by someone else meanwhile: gone, as asked. Still live: a refusal.
+      if (error instanceof AccessDenied && !(await this.deps.images.find(principal.organizationId, image.id))) return [];
       throw error;
     });
   }
