@@ -451,6 +451,18 @@ describe.each(DIALECTS)('search query language on %s', (dialect) => {
       expect(text).not.toMatch(/Seq Scan on images/);
     });
 
+    // A search reads one organization: the file name and metadatas indexes are led by it
+    // (migration 0015), so their scans read only its matches, not every organization's.
+    it.each([
+      ['filename:beach', 'images_filename_trigrams'],
+      ['metadatas.color:red', 'images_metadatas'],
+    ])('the index scan of %s on %s is bounded by the organization', async (q, index) => {
+      const text = await plan(q);
+      const scan = text.slice(text.indexOf(`on ${index}`));
+      const condition = /Index Cond: (.*)/.exec(scan)?.[1] ?? '';
+      expect(condition).toContain('organization_id =');
+    });
+
     it('a bare term in an organization is an OR of index scans, none of its images read one by one', async () => {
       const text = await plan(ALBUM);
       for (const part of ['BitmapOr', 'images_album_live', 'tags_organization_lower_name', 'images_filename_trigrams', 'images_title_words', 'images_description_words']) {

@@ -99,14 +99,15 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
       listen: (channel, listener) => listenPostgres(pg.Client, url, channel, listener),
     };
   }
-  const [{ PGlite }, { PGliteDialect }, { pg_trgm }] = await Promise.all([
+  const [{ PGlite }, { PGliteDialect }, { pg_trgm }, { btree_gin }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('kysely-pglite-dialect'),
-    // Trigrams for the search's file-name index (migration 0013): PGlite loads an extension only if given here.
+    // The search indexes' extensions (migrations 0013 and 0015): PGlite loads an extension only if given here.
     import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/btree_gin'),
   ]);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = new PGlite({ ...(options.dataDir && { dataDir: options.dataDir }), extensions: { pg_trgm } });
+  const pglite = new PGlite({ ...(options.dataDir && { dataDir: options.dataDir }), extensions: { pg_trgm, btree_gin } });
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { extensionUsable } from './extensions.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Db = Kysely<any>;
@@ -57,7 +58,7 @@ export async function up(db: Db): Promise<void> {
       ))[axis]::numeric
     $$`.execute(db);
 
-  if (await trigramsAvailable(db)) {
+  if (await extensionUsable(db, 'pg_trgm')) {
     await sql`create extension if not exists pg_trgm`.execute(db);
     await sql`create index images_filename_trigrams on images using gin (filename gin_trgm_ops) where deleted_at is null`.execute(db);
   }
@@ -69,17 +70,6 @@ export async function up(db: Db): Promise<void> {
   await sql`create index images_created_live on images (organization_id, created_at, id) where deleted_at is null`.execute(db);
   await sql`create index images_taken_live on images (organization_id, taken_at) where deleted_at is null`.execute(db);
   await sql`create index tags_organization_lower_name on tags (organization_id, lower(name))`.execute(db);
-}
-
-/** pg_trgm is there, or can be created here (a trusted extension since PostgreSQL 13: the right to create in the database is enough). */
-async function trigramsAvailable(db: Db): Promise<boolean> {
-  const { rows } = await sql<{ usable: boolean }>`
-    select exists (select 1 from pg_extension where extname = 'pg_trgm')
-      or (exists (select 1 from pg_available_extensions where name = 'pg_trgm')
-          and (coalesce((select rolsuper from pg_roles where rolname = current_user), false)
-               or (current_setting('server_version_num')::int >= 130000 and has_database_privilege(current_database(), 'CREATE'))))
-      as usable`.execute(db);
-  return rows[0]?.usable === true;
 }
 
 export async function down(db: Db): Promise<void> {

@@ -13,6 +13,7 @@ import * as clipboards from './0011_clipboards.js';
 import * as tags from './0012_tags.js';
 import * as searchIndexes from './0013_search_indexes.js';
 import * as searchStatistics from './0014_search_statistics.js';
+import * as searchOrganizationIndexes from './0015_search_organization_indexes.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_tags': tags,
   '0013_search_indexes': searchIndexes,
   '0014_search_statistics': searchStatistics,
+  '0015_search_organization_indexes': searchOrganizationIndexes,
 };
