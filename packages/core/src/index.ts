@@ -1,7 +1,7 @@
 export { createAlbumkit, type Albumkit, type AlbumkitOptions } from './albumkit.js';
 export { parseConfig, configFromEnv, parseCloudinaryUrl, type AlbumkitConfig, type AlbumkitConfigInput, type EnvConfig } from './config.js';
 export * from './errors.js';
-export type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './http/types.js';
+export type { CoreHandler, CoreRequest, CoreResponse, HeaderValue, PublicHandler } from './http/types.js';
 export { BASE_HEADERS, buildResponse, errorResponse, requestIdFrom } from './http/responses.js';
 export { connectDatabase, type DatabaseHandle, type ConnectOptions, type DialectName } from './db/connect.js';
 export { migrateToLatest } from './db/migrate.js';

@@ -12,14 +12,18 @@ export type { MetricsOptions } from './shared/metrics.js';
 
 /**
  * albumkit as Express middleware: `app.use('/api/v1', albumkitExpress(albumkit))`. Every request
- * under the mount path is albumkit's (unknown ones get albumkit's JSON 404). Works behind
+ * under the mount path is albumkit's (unknown ones get albumkit's JSON 404). Its public routes
+ * (the links it hands out): `app.use(albumkitExpress(albumkit, { publicRoutes: true }))` at the
+ * root, which passes every other request on. Works behind
  * `express.json()` / `express.urlencoded()`: see `rawBodySaver` for byte-exact bodies.
  */
 export function albumkitExpress(source: AlbumkitSource, options: AdapterOptions = {}): RequestHandler {
   const settings = resolveSettings(source, options);
   const run = createPipeline(settings);
 
-  return function albumkitMiddleware(req: Request, res: Response, _next: NextFunction): void {
+  return function albumkitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    // Mounted at the root for the public routes: any other request is the host's.
+    if (settings.matches && !settings.matches(req.method, req.url || '/')) return next();
     const hostReq = req as unknown as HostRequest;
     // `req.url` is relative to the mount path; the query string is passed raw to the core.
     run({ method: req.method, path: req.url || '/', headers: req.headers, body: () => nodeBody(hostReq, settings.bodyLimit) }).then(

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AdapterHttpError, errorResponse, payloadTooLarge } from './shared/errors.js';
 import { addCorsHeaders } from './shared/cors.js';
@@ -22,11 +23,12 @@ const BODY_ERRORS: Record<string, { status: number; code: string; close: boolean
 
 function send(reply: FastifyReply, response: AdapterResponse): FastifyReply {
   if (response.close) reply.header('Connection', 'close');
-  return reply.code(response.status).headers(response.headers).send(response.body);
+  return reply.code(response.status).headers(response.headers).send(response.stream ? Readable.from(response.stream, { objectMode: false }) : response.body);
 }
 
 /**
- * albumkit as a Fastify plugin: `app.register(albumkitFastify(albumkit), { prefix: '/api/v1' })`.
+ * albumkit as a Fastify plugin: `app.register(albumkitFastify(albumkit), { prefix: '/api/v1' })`;
+ * its public routes: `app.register(albumkitFastify(albumkit, { publicRoutes: true }))`.
  * The plugin's encapsulated scope replaces the content-type parsers with one that keeps the raw
  * bytes (with `bodyLimit`), so the host's JSON parser never touches albumkit's requests.
  */
@@ -76,6 +78,11 @@ export function albumkitFastify(source: AlbumkitSource, options: AdapterOptions 
       return send(reply, response);
     };
 
+    if (settings.patterns) {
+      // The public routes (`publicRoutes: true`), registered at the host's root one by one: the host keeps every other path.
+      for (const pattern of settings.patterns) instance.route({ method: pattern.method === 'GET' ? ['GET', 'HEAD'] : [pattern.method], url: pattern.path, exposeHeadRoute: false, handler });
+      return;
+    }
     instance.route({ method: METHODS, url: '/', handler });
     instance.route({ method: METHODS, url: '/*', handler });
   };

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { checkDeclaredBody, readWebStream } from './shared/body.js';
 import { type AdapterOptions, type AlbumkitSource, normalizePrefix, resolveSettings, stripPrefix } from './shared/options.js';
 import { createPipeline } from './shared/pipeline.js';
@@ -34,6 +35,7 @@ function pathAndQuery(url: string): string {
 /**
  * albumkit as a fetch handler, `(Request) => Promise<Response>`, for Hono
  * (`app.all('/api/v1/*', (c) => handler(c.req.raw))`), Next.js route handlers, Bun, Deno…
+ * With `publicRoutes: true` it answers the public routes (route `handle.public.patterns` to it).
  */
 export function albumkitFetch(source: AlbumkitSource, options: FetchAdapterOptions = {}): FetchHandler {
   const settings = resolveSettings(source, options);
@@ -59,6 +61,10 @@ export function albumkitFetch(source: AlbumkitSource, options: FetchAdapterOptio
     });
     if (!response) return new Response(null, { status: 499 });
     // The plain headers object is filled into the Response once (a Headers copy first would validate every header twice).
+    if (response.stream && !NULL_BODY.has(response.status)) {
+      const stream = Readable.toWeb(Readable.from(response.stream, { objectMode: false })) as ReadableStream<Uint8Array>;
+      return new Response(stream, { status: response.status, headers: response.headers });
+    }
     return new Response(NULL_BODY.has(response.status) || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
   };
 }

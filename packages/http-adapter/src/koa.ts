@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Context, Middleware, Next } from 'koa';
 import { bodyFromHost, checkDeclaredBody, hasNoBody, isConsumed, readNodeStream } from './shared/body.js';
 import { type AdapterOptions, type AlbumkitSource, normalizePrefix, resolveSettings, stripPrefix } from './shared/options.js';
@@ -16,7 +17,8 @@ export interface KoaAdapterOptions extends AdapterOptions {
 }
 
 /**
- * albumkit as Koa middleware: `app.use(albumkitKoa(albumkit, { prefix: '/api/v1' }))`. Handles
+ * albumkit as Koa middleware: `app.use(albumkitKoa(albumkit, { prefix: '/api/v1' }))`; its
+ * public routes: `app.use(albumkitKoa(albumkit, { publicRoutes: true }))`. Handles
  * requests under `prefix` and calls `next()` for the others. Works behind `koa-bodyparser`
  * (uses its `ctx.request.rawBody`).
  */
@@ -28,6 +30,8 @@ export function albumkitKoa(source: AlbumkitSource, options: KoaAdapterOptions =
   return async function albumkitMiddleware(ctx: Context, next: Next): Promise<void> {
     const path = stripPrefix(ctx.url, prefix);
     if (path === undefined) return next();
+    // The public routes (`publicRoutes: true`): any other request is the host's.
+    if (settings.matches && !settings.matches(ctx.method, path)) return next();
     const request = ctx.request as typeof ctx.request & { rawBody?: unknown; body?: unknown };
 
     const response = await run({
@@ -51,7 +55,7 @@ export function albumkitKoa(source: AlbumkitSource, options: KoaAdapterOptions =
     ctx.status = response.status;
     ctx.set(response.headers);
     if (response.close) closeAfterResponse(ctx.req, ctx.res);
-    ctx.body = response.body;
+    ctx.body = response.stream ? Readable.from(response.stream, { objectMode: false }) : response.body;
   };
 }
 

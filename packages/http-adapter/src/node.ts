@@ -38,6 +38,8 @@ export function albumkitNode(source: AlbumkitSource, options: NodeAdapterOptions
       if (next) return next();
       path = url;
     }
+    // The public routes (`publicRoutes: true`) as middleware: any other request is the host's.
+    if (next && settings.matches && !settings.matches(req.method ?? 'GET', path)) return next();
     const hostReq = req as HostRequest;
     run({ method: req.method ?? 'GET', path, headers: req.headers, body: () => nodeBody(hostReq, settings.bodyLimit) }).then(
       (response) => {

@@ -11,7 +11,7 @@ import { buildResponse, errorResponse, isUnavailable, requestIdFrom } from './re
 import { defineRoute, validate, type AnyRoute } from './route.js';
 import { apiRoutes, type RouteDeps } from './routes/index.js';
 import { Router } from './router.js';
-import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue } from './types.js';
+import type { CoreHandler, CoreRequest, CoreResponse, HeaderValue, PublicHandler } from './types.js';
 
 export interface HandlerDeps extends RouteDeps {
   logger: Logger;
@@ -23,8 +23,11 @@ export interface HandlerDeps extends RouteDeps {
 
 /** The handler, with the route definitions it serves (the OpenAPI document is made of them). */
 export interface DescribedHandler extends CoreHandler {
+  /** The API's routes (under `basePath`). */
   routes: readonly AnyRoute[];
   openApi(): Record<string, unknown>;
+  /** The routes of the host's root (`surface: 'public'`), outside the API mount, with their own description. */
+  public: PublicHandler & { routes: readonly AnyRoute[]; openApi(): Record<string, unknown> };
 }
 
 function headerMap(headers: Record<string, HeaderValue>): Map<string, string> {
@@ -52,7 +55,12 @@ const EMPTY = Object.freeze({}) as Parsed;
 export function createHandler(deps: HandlerDeps): DescribedHandler {
   const { config, tokens } = deps;
   const limits = config.limits;
-  const routes: AnyRoute[] = apiRoutes(deps);
+  const every = apiRoutes(deps);
+  const routes: AnyRoute[] = every.filter((route) => route.surface !== 'public');
+  const publicRoutes = every.filter((route) => route.surface === 'public');
+  let publicDocument: Record<string, unknown> | undefined;
+  const publicOpenApi = () =>
+    (publicDocument ??= openApiDocument(publicRoutes, { version: deps.version ?? '0.1.0', serverUrl: new URL(config.publicUrl).origin, title: 'albumkit public routes' }));
   let document: Record<string, unknown> | undefined;
   let documentText: string | undefined;
   const openApi = () =>
@@ -71,14 +79,15 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       },
     }),
   );
-  const router = new Router<AnyRoute>();
-  for (const route of routes) router.add(route.method, route.path, route);
-
-  const basePath = config.basePath;
+  const apiRouter = new Router<AnyRoute>();
+  const publicRouter = new Router<AnyRoute>();
+  for (const route of routes) apiRouter.add(route.method, route.path, route);
+  for (const route of publicRoutes) publicRouter.add(route.method, route.path, route);
 
   /** A 503 reported the database down: the next answer that needed it says it is back. */
   let databaseReported = false;
-  const handle = async function handle(request: CoreRequest): Promise<CoreResponse> {
+  /** The handler of one router; `basePath` is stripped from the API's paths, never from the public ones. */
+  const handlerOf = (router: Router<AnyRoute>, basePath: string) => async function handle(request: CoreRequest): Promise<CoreResponse> {
     const started = performance.now();
     const headers = headerMap(request.headers);
     const requestId = requestIdFrom(headers.get('x-request-id'));
@@ -105,7 +114,9 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       if (basePath && (path === basePath || path.startsWith(basePath + '/'))) path = path.slice(basePath.length);
       if (path.length > 2048) throw new BadRequest('path too long');
 
-      const method = request.method.toUpperCase();
+      let method = request.method.toUpperCase();
+      // Links of the public routes are fetched with HEAD too (link checkers, previews): answered as GET.
+      if (method === 'HEAD' && router === publicRouter) method = 'GET';
       const match = router.match(method, path);
       if (match === undefined) return fail(404, 'not_found', 'No such endpoint');
       if (match === 'methodMismatch') return fail(405, 'method_not_allowed', `${method} is not allowed here`);
@@ -138,6 +149,12 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       }
       const extra: Record<string, string> = result.headers ? { ...result.headers } : {};
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
+      if (result.stream) {
+        const response = finish(result.status, '', extra);
+        delete response.headers['Content-Length'];
+        response.stream = result.stream;
+        return response;
+      }
       return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
     } catch (error) {
       // As the API always answered: no body, and nothing that calls it JSON.
@@ -157,5 +174,16 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       return fail(500, 'internal_error', 'Internal error');
     }
   };
-  return Object.assign(handle, { routes, openApi });
+  const handle = handlerOf(apiRouter, config.basePath);
+  const publicHandle = Object.assign(handlerOf(publicRouter, ''), {
+    routes: publicRoutes,
+    openApi: publicOpenApi,
+    patterns: publicRoutes.map((route) => ({ method: route.method, path: route.path })),
+    matches(method: string, path: string): boolean {
+      const q = path.indexOf('?');
+      const match = publicRouter.match(method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase(), q >= 0 ? path.slice(0, q) : path);
+      return match !== undefined && match !== 'methodMismatch';
+    },
+  });
+  return Object.assign(handle, { routes, openApi, public: publicHandle });
 }

@@ -43,8 +43,13 @@ export interface RouteContext<P extends FieldsSchema, Q extends FieldsSchema, B 
 export interface RouteResult {
   status: number;
   json?: unknown;
-  /** JSON text already serialized (a cached image). */
+  /** JSON text already serialized (a cached image), or a short text body (its `Content-Type` in `headers`). */
   body?: string;
+  /**
+   * A body too large to hold in memory (a zip of originals), written as it is produced: adapters
+   * pipe it with backpressure and stop it (`return()`) when the client goes away. No Content-Length.
+   */
+  stream?: AsyncIterable<Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -54,7 +59,13 @@ export interface RouteDefinition<
   B extends FieldsSchema = FieldsSchema,
 > {
   method: Method;
-  /** Relative to the API's mount point, with `:name` parameters: `/albums/:id/images`. */
+  /**
+   * `api` (default): under the API's mount point (`basePath`), relative to it. `public`: a route
+   * of the host's root, outside the API (`/images/:id/thumbnails/:file`, links put in `<img>`
+   * tags and shared): served by `handle.public`, which adapters mount with `publicRoutes: true`.
+   */
+  surface?: 'api' | 'public';
+  /** Relative to the API's mount point (or to the host's root for a public route), with `:name` parameters: `/albums/:id/images`. */
   path: string;
   operationId: string;
   summary: string;

@@ -30,8 +30,24 @@ export interface CoreResponse {
   headers: Record<string, string>;
   /** The serialized body (JSON text), or an empty string. */
   body: string;
+  /**
+   * A body written as it is produced (then `body` is empty and there is no Content-Length):
+   * adapters pipe it with backpressure and stop it (`return()`) when the client goes away.
+   */
+  stream?: AsyncIterable<Uint8Array>;
   /** The route pattern that answered (`/albums/:id`), for metrics and logs; absent when no route matched. */
   route?: string;
 }
 
 export type CoreHandler = (request: CoreRequest) => Promise<CoreResponse>;
+
+/**
+ * The routes that live at the host's root, outside the API mount (links shared or put in
+ * `<img>` tags): `matches` says whether a request is one of them before anything of it is read,
+ * so that an adapter mounted at the root passes every other request on to the host.
+ */
+export interface PublicHandler extends CoreHandler {
+  matches(method: string, path: string): boolean;
+  /** Method and path pattern (`/images/:id`) of each public route, for frameworks that register routes one by one. */
+  patterns: readonly { method: string; path: string }[];
+}

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, pipeline } from 'node:stream';
 import { bodyFromHost, checkDeclaredBody, hasNoBody, isConsumed, readNodeStream } from './body.js';
 import type { AdapterResponse } from './pipeline.js';
 
@@ -34,5 +35,10 @@ export function writeNodeResponse(res: ServerResponse, response: AdapterResponse
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   if (response.close) closeAfterResponse(res.req, res);
   res.writeHead(response.status, response.headers);
+  if (response.stream) {
+    // With backpressure; a client that goes away stops the producer (its iterator's `return()`).
+    pipeline(Readable.from(response.stream, { objectMode: false }), res, () => {});
+    return;
+  }
   res.end(response.body);
 }
