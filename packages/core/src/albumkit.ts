@@ -35,6 +35,7 @@ import { TagService } from './services/tags.js';
 import { TagRepository } from './repositories/tags.js';
 import { PurgeRepository } from './repositories/purge.js';
 import { PurgeService } from './services/purge.js';
+import { DeliveryService } from './services/delivery.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
   /** An open database to use instead of connecting from `databaseUrl` / `dataDir`. */
@@ -132,11 +133,12 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   );
   const proxyKey = config.proxy.secret ?? createHmac('sha256', config.secret).update('albumkit proxy').digest('base64url');
   const delivery = new DeliveryUrlSigner(config.cloudinary);
-  const imageSerializer = new ImageSerializer(
-    delivery,
-    new ProxyUrlSigner(config.proxy.url, new URL(config.publicUrl).hostname, proxyKey),
-    config.placeholderPrefix,
-  );
+  // The proxied links name the host without its port, as the API always wrote them.
+  const sourceHost = new URL(config.publicUrl).hostname;
+  const origin = new URL(config.publicUrl).origin;
+  // No foreign default: albumkit's own proxy route unless the host configures another.
+  const proxy = new ProxyUrlSigner(config.proxy.url ?? `${origin}/proxy`, sourceHost, proxyKey);
+  const imageSerializer = new ImageSerializer(delivery, proxy, config.placeholderPrefix);
   const imageCache = new ImageJsonCache({
     maxEntries: config.imageCache.maxEntries,
     maxBytes: config.imageCache.maxBytes,
@@ -203,10 +205,12 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     maxAnnotationLength: config.limits.bodyBytes,
   });
 
+  const deliveries = new DeliveryService({ images: repositories.images, imageService: images, serializer: imageSerializer, proxy, origin, sourceHost });
+
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, proxy, logger, health }),
     tokens,
     albums,
     images,

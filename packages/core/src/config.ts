@@ -64,8 +64,12 @@ export const configSchema = z.object({
   /** Image proxy used for `external_urls.mini/large/full`. */
   proxy: z
     .object({
-      /** Base URL of the proxy. Default `https://sharinpix-proxy-dev.herokuapp.com`. */
-      url: z.string().url().default('https://sharinpix-proxy-dev.herokuapp.com'),
+      /**
+       * Base URL of the proxy. Default: albumkit's own, `<origin of publicUrl>/proxy`, a public
+       * route (mounted with the adapters' `publicRoutes: true`) that checks the signature and
+       * redirects to the rendition. An external proxy fetches `https://<url>` itself.
+       */
+      url: z.string().url().optional(),
       /** Key of the short `s` signature, at least 16 characters; absent: derived from `secret`. */
       secret: z.string().min(16).optional(),
     })

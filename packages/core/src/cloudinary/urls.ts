@@ -59,6 +59,11 @@ export class ProxyUrlSigner {
     this.base = proxyUrl.replace(/\/+$/, '');
   }
 
+  /** The proxy's base URL, as its links start. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
   /** The last name slugified: an image's three proxy URLs share its file name. */
   private lastName: string | undefined;
   private lastSlug = '';

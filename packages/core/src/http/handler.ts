@@ -94,6 +94,8 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
     let routePattern: string | undefined;
     const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse => {
       const response = buildResponse(status, body, requestId, started, extra);
+      // A header a route gives as '' is one of the base set it leaves out.
+      for (const name in extra) if (extra[name] === '') delete response.headers[name];
       if (routePattern !== undefined) response.route = routePattern;
       return response;
     };
@@ -151,7 +153,10 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
       if (result.stream) {
         const response = finish(result.status, '', extra);
-        delete response.headers['Content-Length'];
+        // A stream's length is unknown unless the route says it (a body of known bytes).
+        const length = result.headers?.['Content-Length'];
+        if (length === undefined) delete response.headers['Content-Length'];
+        else response.headers['Content-Length'] = length;
         response.stream = result.stream;
         return response;
       }

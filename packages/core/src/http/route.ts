@@ -49,7 +49,7 @@ export interface RouteResult {
    * A body too large to hold in memory (a zip of originals), written as it is produced: adapters
    * pipe it with backpressure and stop it (`return()`) when the client goes away. No Content-Length.
    */
-  stream?: AsyncIterable<Uint8Array>;
+  stream?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   headers?: Record<string, string>;
 }
 

@@ -34,7 +34,7 @@ export interface CoreResponse {
    * A body written as it is produced (then `body` is empty and there is no Content-Length):
    * adapters pipe it with backpressure and stop it (`return()`) when the client goes away.
    */
-  stream?: AsyncIterable<Uint8Array>;
+  stream?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The route pattern that answered (`/albums/:id`), for metrics and logs; absent when no route matched. */
   route?: string;
 }

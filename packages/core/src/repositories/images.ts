@@ -140,6 +140,14 @@ export class ImageRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * A live image by id alone, whatever its organization: for the links albumkit hands out
+   * (`/images/:id/thumbnails/…`), whose own signature is the right to see the image.
+   */
+  findLinked(id: string): Promise<Image | undefined> {
+    return this.db.selectFrom('images').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  }
+
   /** A live image, locked for the transaction. */
   findForUpdate(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
     return db

@@ -134,6 +134,28 @@ export class ImageSerializer {
     };
   }
 
+  /**
+   * A thumbnail as the image's links name it (`/images/:id/thumbnails/<kind>-<name>.jpg`): its
+   * signed URL (behind the placeholder while the image is not processed) and the short name of
+   * the rendition, which changes whenever the rendition does.
+   */
+  thumbnail(image: Image, kind: keyof typeof THUMBNAIL_STEPS): { url: string; name: string } {
+    const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
+    const signed = this.delivery.url(asset, thumbnailTransformation(editsOf(image), kind));
+    return { url: (image.processed ? '' : this.placeholder) + signed, name: renditionName(signed) };
+  }
+
+  /**
+   * The `full` thumbnail (the image as edited, fit in 1920) followed by more transformation
+   * steps (a public link's own: `c_fit,h_202,w_201`), signed; behind the placeholder while the
+   * image is not processed.
+   */
+  transformed(image: Image, steps: readonly string[], extension = 'jpg'): string {
+    const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
+    const transformation = [thumbnailTransformation(editsOf(image), 'full'), ...steps].join('/');
+    return (image.processed ? '' : this.placeholder) + this.delivery.url(asset, transformation, extension);
+  }
+
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
     const edits = editsOf(image);

@@ -11,6 +11,8 @@ export const TEST_CONFIG = {
   secret: 'test-app-secret-for-albumkit-tests',
   cloudinary: { cloudName: 'sadaasdasd', apiKey: '123123123123', apiSecret: 'test-cloudinary-api-secret' },
   publicUrl: 'https://localhost:5001/api/v1',
+  // The recordings' external proxy (albumkit's default is its own /proxy route).
+  proxy: { url: 'https://sharinpix-proxy-dev.herokuapp.com' },
 } satisfies Partial<AlbumkitOptions>;
 
 const silent = { error() {}, warn() {} };

@@ -13,6 +13,8 @@ import type { ClipboardService } from '../../services/clipboards.js';
 import type { TagService } from '../../services/tags.js';
 import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
+import type { DeliveryService } from '../../services/delivery.js';
+import type { ProxyUrlSigner } from '../../cloudinary/urls.js';
 import { checkShape } from '../body.js';
 import type { RouteResult } from '../route.js';
 
@@ -28,6 +30,10 @@ export interface RouteDeps {
   clipboards: ClipboardService;
   tags: TagService;
   imageSerializer: ImageSerializer;
+  /** Where the links albumkit hands out lead (the public routes). */
+  delivery: DeliveryService;
+  /** Signs and checks the proxied links (`external_urls`, image external URLs). */
+  proxy: ProxyUrlSigner;
 }
 
 export const albumId = z.string().min(1).max(255).describe('A UUID, or an external id such as a Salesforce record id');

@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../route.js';
 import { albumRoutes } from './albums.js';
 import { clipboardRoutes } from './clipboards.js';
+import { deliveryRoutes } from './delivery.js';
 import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
 import { imageRoutes } from './images.js';
@@ -17,5 +18,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps)];
 }
