@@ -27,6 +27,8 @@ const app = express();
 app.use(express.json({ verify: rawBodySaver }));
 app.get('/', (_req, res) => res.json({ hello: 'host app' }));
 app.use('/api/v1', albumkitExpress(albumkit, { cors: { origins: ['http://localhost:5173'] } }));
+// The links albumkit hands out (thumbnails through its proxy, image links, the placeholder), at the root.
+app.use(albumkitExpress(albumkit, { publicRoutes: true }));
 // Operations, outside /api/v1: /healthz, /readyz; /metrics and /admin/queues (bull-board) behind ALBUMKIT_OPS_TOKEN.
 mountOperations(app, albumkit);
 

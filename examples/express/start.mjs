@@ -106,6 +106,8 @@ async function main() {
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/v1', albumkitExpress(albumkit, { logger }));
+  // The links albumkit hands out (thumbnails through its proxy, image links, the placeholder), at the root.
+  app.use(albumkitExpress(albumkit, { logger, publicRoutes: true }));
   const csp = contentSecurityPolicy(config.cloudinary);
   app.use((_req, res, next) => {
     res.set('Content-Security-Policy', csp);
