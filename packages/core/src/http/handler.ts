@@ -92,10 +92,9 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
     const headers = headerMap(request.headers);
     const requestId = requestIdFrom(headers.get('x-request-id'));
     let routePattern: string | undefined;
-    const finish = (status: number, body: string, extra: Record<string, string> = {}): CoreResponse => {
+    const finish = (status: number, body: string, extra: Record<string, string> = {}, omit: readonly string[] = []): CoreResponse => {
       const response = buildResponse(status, body, requestId, started, extra);
-      // A header a route gives as '' is one of the base set it leaves out.
-      for (const name in extra) if (extra[name] === '') delete response.headers[name];
+      for (const name of omit) delete response.headers[name];
       if (routePattern !== undefined) response.route = routePattern;
       return response;
     };
@@ -152,7 +151,7 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
       const extra: Record<string, string> = result.headers ? { ...result.headers } : {};
       if (auth && result.status >= 200 && result.status < 300) extra['X-token'] = tokens.renewedThisSecond(auth) ?? (await tokens.renew(auth));
       if (result.stream) {
-        const response = finish(result.status, '', extra);
+        const response = finish(result.status, '', extra, result.omitHeaders);
         // A stream's length is unknown unless the route says it (a body of known bytes).
         const length = result.headers?.['Content-Length'];
         if (length === undefined) delete response.headers['Content-Length'];
@@ -160,7 +159,7 @@ export function createHandler(deps: HandlerDeps): DescribedHandler {
         response.stream = result.stream;
         return response;
       }
-      return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra);
+      return finish(result.status, result.body ?? (result.json === undefined ? '' : JSON.stringify(result.json)), extra, result.omitHeaders);
     } catch (error) {
       // As the API always answered: no body, and nothing that calls it JSON.
       if (error instanceof AccessDenied) return finish(401, '', { 'Content-Type': 'text/html', 'X-message': 'Access denied' });

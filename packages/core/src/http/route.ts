@@ -50,7 +50,10 @@ export interface RouteResult {
    * pipe it with backpressure and stop it (`return()`) when the client goes away. No Content-Length.
    */
   stream?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Headers of its own; a value may be '' (recorded headers such as `X-access-fullscreen` are). */
   headers?: Record<string, string>;
+  /** Headers of the base set this answer goes without (a link meant to be embedded has no `X-Frame-Options`). */
+  omitHeaders?: readonly string[];
 }
 
 export interface RouteDefinition<

@@ -97,7 +97,7 @@ export function deliveryRoutes(deps: RouteDeps & { delivery: DeliveryService }):
           const auth = tokens.seenBefore(token) ?? (await tokens.authenticate(token));
           const location = await delivery.linked(auth.principal, auth.claims as Record<string, unknown>, params.id, query);
           // A token's link is meant to be embedded (as recorded: no X-Frame-Options).
-          return redirect(location, { ...cors, 'X-Frame-Options': '' });
+          return { ...redirect(location, cors), omitHeaders: ['X-Frame-Options'] };
         } catch (error) {
           if (error instanceof AccessDenied) return { status: 401, body: '', headers: { ...cors, 'Content-Type': 'text/html', 'X-message': 'Access denied' } };
           throw error;
