@@ -36,6 +36,9 @@ import { TagRepository } from './repositories/tags.js';
 import { PurgeRepository } from './repositories/purge.js';
 import { PurgeService } from './services/purge.js';
 import { DeliveryService } from './services/delivery.js';
+import { ImageLinkService } from './services/image-links.js';
+import { ExternalUrlRepository } from './repositories/external-urls.js';
+import { DELETED_PATH } from './http/routes/image-links.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
   /** An open database to use instead of connecting from `databaseUrl` / `dataDir`. */
@@ -206,11 +209,21 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   });
 
   const deliveries = new DeliveryService({ images: repositories.images, imageService: images, serializer: imageSerializer, proxy, origin, sourceHost });
+  const imageLinks = new ImageLinkService({
+    images: repositories.images,
+    imageService: images,
+    externalUrls: new ExternalUrlRepository(db),
+    organizations: repositories.organizations,
+    serializer: imageSerializer,
+    delivery: deliveries,
+    proxy,
+    deletedUrl: origin + DELETED_PATH,
+  });
 
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, proxy, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, imageLinks, proxy, logger, health }),
     tokens,
     albums,
     images,

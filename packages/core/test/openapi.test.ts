@@ -199,7 +199,7 @@ async function arrange(app: TestApp, organizationId: string, request: RecordedRe
 
 /**
  * Records whose state before the request a generic arrangement cannot rebuild (albums holding
- * images, renames, merges, moves, a clipboard): replayed in albums.test.ts and clipboards.test.ts, tags.test.ts and search-route.test.ts; here their recorded answers are
+ * images, renames, merges, moves, a clipboard): replayed in albums.test.ts, clipboards.test.ts, tags.test.ts, search-route.test.ts and image-links.test.ts; here their recorded answers are
  * checked against the document.
  */
 const ARRANGED_ELSEWHERE = new Set([
@@ -218,6 +218,7 @@ const ARRANGED_ELSEWHERE = new Set([
   'tag_image__delete_a_tag_image.json',
   'tag_image__retrieve_tag_images.json',
   'image_api__image_delete_ability_inside_search_token.json',
+  'image_external_url__retrieve_external_url.json',
 ]);
 
 /** Records that need a right the recorded claims do not show (the recording's user was an admin). */

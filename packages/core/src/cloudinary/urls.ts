@@ -14,20 +14,23 @@ export interface AssetRef {
  */
 export class DeliveryUrlSigner {
   private readonly base: string;
+  private readonly videoBase: string;
 
   constructor(
     private readonly options: { cloudName: string; apiSecret: string; deliveryPrefix: string },
   ) {
-    this.base = `${options.deliveryPrefix.replace(/\/+$/, '')}/${options.cloudName}/image/`;
+    const cloud = `${options.deliveryPrefix.replace(/\/+$/, '')}/${options.cloudName}`;
+    this.base = `${cloud}/image/`;
+    this.videoBase = `${cloud}/video/`;
   }
 
-  /** `<prefix>/<cloud>/image/<type>/s--SIG--/<transformation>/v<version>/<public_id>.<ext>` */
-  url(asset: AssetRef, transformation: string, extension = 'jpg'): string {
+  /** `<prefix>/<cloud>/<image|video>/<type>/s--SIG--/<transformation>/v<version>/<public_id>.<ext>` */
+  url(asset: AssetRef, transformation: string, extension = 'jpg', resource: 'image' | 'video' = 'image'): string {
     const file = `${asset.publicId}.${extension}`;
     const signed = transformation ? `${transformation}/${file}` : file;
     const signature = deliverySignature(signed, this.options.apiSecret);
     const middle = transformation ? `${transformation}/` : '';
-    return `${this.base}${asset.type}/s--${signature}--/${middle}v${asset.version}/${file}`;
+    return `${resource === 'image' ? this.base : this.videoBase}${asset.type}/s--${signature}--/${middle}v${asset.version}/${file}`;
   }
 }
 

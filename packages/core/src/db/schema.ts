@@ -192,6 +192,7 @@ export interface Database {
   notifications: NotificationTable;
   image_annotations: ImageAnnotationTable;
   clipboards: ClipboardTable;
+  image_external_urls: ImageExternalUrlTable;
 }
 
 /** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
@@ -226,3 +227,16 @@ export interface ClipboardTable {
   created_at: Timestamp;
 }
 export type Clipboard = Selectable<ClipboardTable>;
+
+/** A lasting public link to an image with its transformations (migration 0018); it outlives the image. */
+export interface ImageExternalUrlTable {
+  id: string;
+  organization_id: string;
+  image_id: string;
+  user_id: string | null;
+  infos: JsonColumn;
+  /** The checked transformation steps, applied after the image's `full` rendition. */
+  steps: JsonColumn;
+  created_at: Timestamp;
+}
+export type ImageExternalUrl = Selectable<ImageExternalUrlTable>;

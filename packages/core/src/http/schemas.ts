@@ -217,3 +217,21 @@ export const publicTagImageSchema = z
     tag: z.object({ id: z.string(), created_at: time, name: z.string(), url: z.string(), public: z.boolean(), color: z.string(), allow_download: z.boolean() }),
   })
   .meta({ id: 'PublicTagImage' });
+
+export const imageExternalUrlSchema = z
+  .object({
+    id: z.string(),
+    image_id: z.string(),
+    infos: z.object({ image_id: z.string(), transformations: z.unknown().optional() }).describe('What was asked, as given'),
+    url: z.string().describe('The lasting public link, through the proxy, to `/image_external_urls/<id>`'),
+    source_url: z.string().describe('The image as it is now, with the transformations (behind the placeholder until processed)'),
+    resource_url: z.string().describe('The same link as `url`'),
+  })
+  .meta({ id: 'ImageExternalUrl' });
+
+export const imageUrlSchema = z.object({ url: z.string().describe('Signed delivery URL of the image'), image_id: z.string() }).meta({ id: 'ImageUrl' });
+export const embedSchema = z.object({ html: z.string().describe('An `<img>`, or a `<video>` with its sources') }).meta({ id: 'Embed' });
+export const uploaderSchema = z
+  .object({ id: z.string().optional(), name: z.string().nullable().optional() })
+  .describe('The user who uploaded the image; `{}` when none is known')
+  .meta({ id: 'Uploader' });

@@ -150,10 +150,10 @@ export class ImageSerializer {
    * steps (a public link's own: `c_fit,h_202,w_201`), signed; behind the placeholder while the
    * image is not processed.
    */
-  transformed(image: Image, steps: readonly string[], extension = 'jpg'): string {
+  transformed(image: Image, steps: readonly string[], extension = 'jpg', resource: 'image' | 'video' = 'image'): string {
     const asset: AssetRef = { publicId: image.cloudinary_public_id, version: image.cloudinary_version, type: image.cloudinary_type };
     const transformation = [thumbnailTransformation(editsOf(image), 'full'), ...steps].join('/');
-    return (image.processed ? '' : this.placeholder) + this.delivery.url(asset, transformation, extension);
+    return (image.processed ? '' : this.placeholder) + this.delivery.url(asset, transformation, extension, resource);
   }
 
   private build(image: Image, sync: { tag_names: string[]; user_sfid: string | null } | undefined): ImageJson {

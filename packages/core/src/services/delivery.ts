@@ -79,16 +79,7 @@ export class DeliveryService {
     const id = typeof named === 'string' ? named : pathId;
     if (!UUID.test(id)) throw new NotFound('Image');
     const image = await this.readable(principal, id.toLowerCase());
-    const steps: string[] = [];
-    const given = claims.transformations;
-    const list = given === undefined || given === null ? [] : Array.isArray(given) ? given : [given];
-    if (list.length > MAX_STEPS) throw new BadRequest(`transformations: at most ${MAX_STEPS} steps`);
-    for (const [index, step] of list.entries()) {
-      const text = await this.step(principal, step, `transformations.${index}`);
-      if (text) steps.push(text);
-    }
-    const fromQuery = await this.step(principal, pick(query, ['width', 'height', 'crop']), 'query');
-    if (fromQuery) steps.push(fromQuery);
+    const steps = [...(await this.steps(principal, claims.transformations, 'transformations')), ...(await this.querySteps(principal, query))];
     const options = claims.sharinpix;
     let format = 'jpg';
     if (options !== undefined && options !== null) {
@@ -115,6 +106,28 @@ export class DeliveryService {
     const path = target.slice(prefix.length - 1);
     if (!/^\/(images|image_external_urls)\/[\w./-]+$/.test(path) || path.includes('..')) throw new InvalidLink();
     return this.deps.origin + path;
+  }
+
+  /**
+   * Transformation steps as Cloudinary writes them, from what a token or a body gives (one
+   * object or a list, each a step): known keys only, values checked, overlays of the
+   * principal's organization only. A 400 names the field (`<where>.<index>.<key>`).
+   */
+  async steps(principal: Principal, given: unknown, where: string): Promise<string[]> {
+    const list = given === undefined || given === null || given === '' ? [] : Array.isArray(given) ? given : [given];
+    if (list.length > MAX_STEPS) throw new BadRequest(`${where}: at most ${MAX_STEPS} steps`);
+    const steps: string[] = [];
+    for (const [index, step] of list.entries()) {
+      const text = await this.step(principal, step, Array.isArray(given) ? `${where}.${index}` : where);
+      if (text) steps.push(text);
+    }
+    return steps;
+  }
+
+  /** The step a link's query asks for (`width`, `height`, `crop`), if any. */
+  async querySteps(principal: Principal, query: Record<string, unknown>): Promise<string[]> {
+    const text = await this.step(principal, pick(query, ['width', 'height', 'crop']), 'query');
+    return text ? [text] : [];
   }
 
   /** The image a token may see through a link: an integrator's token (signed with the organization's secret) any of its organization, others as `GET /images/:id` allows. */

@@ -14,6 +14,7 @@ import * as tags from './0012_tags.js';
 import * as searchIndexes from './0013_search_indexes.js';
 import * as searchStatistics from './0014_search_statistics.js';
 import * as searchOrganizationIndexes from './0015_search_organization_indexes.js';
+import * as imageExternalUrls from './0018_image_external_urls.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013_search_indexes': searchIndexes,
   '0014_search_statistics': searchStatistics,
   '0015_search_organization_indexes': searchOrganizationIndexes,
+  '0018_image_external_urls': imageExternalUrls,
 };

@@ -4,6 +4,7 @@ import { clipboardRoutes } from './clipboards.js';
 import { deliveryRoutes } from './delivery.js';
 import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
+import { imageLinkRoutes } from './image-links.js';
 import { imageRoutes } from './images.js';
 import { integratorRoutes } from './integrator.js';
 import { searchRoutes } from './search.js';
@@ -18,5 +19,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps), ...imageLinkRoutes(deps)];
 }
