@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { AccessDenied, can, configFromEnv, createAlbumkit, tokenFromAuthorization } from '@albumkit/core';
 import { albumkitExpress } from '@albumkit/http-adapter/express';
-import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
+import { BullMqJobs, importOptionsFromEnv, inProcessJobs, startWorker } from '@albumkit/worker';
 import express from 'express';
 import { demoIntegratorSecret, demoUser, developmentSecret, localHome } from './local-state.mjs';
 
@@ -92,14 +92,17 @@ async function main() {
     },
     { dataDir: join(home, 'pglite') },
   );
+  // The demo page imports its sample photo from this server itself, a loopback address that
+  // imports may not reach otherwise.
+  const importOptions = importOptionsFromEnv({ ALBUMKIT_IMPORT_PRIVATE_HOSTS: [env.ALBUMKIT_IMPORT_PRIVATE_HOSTS, `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`].filter(Boolean).join(',') });
   const albumkit = await createAlbumkit({
     ...config,
     logger,
-    jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix: queuePrefix }) : (ak) => inProcessJobs(ak),
+    jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix: queuePrefix }) : (ak) => inProcessJobs(ak, importOptions),
   });
   stopping.unshift(step('finishing jobs and closing the database', () => albumkit.close()));
   if (redisUrl && !external) {
-    const worker = startWorker({ albumkit, redisUrl, prefix: queuePrefix, logger });
+    const worker = startWorker({ albumkit, redisUrl, prefix: queuePrefix, logger, ...importOptions });
     stopping.unshift(step('stopping the worker', () => worker.close(5000)));
   }
 

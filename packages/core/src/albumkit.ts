@@ -38,6 +38,8 @@ import { PurgeService } from './services/purge.js';
 import { DeliveryService } from './services/delivery.js';
 import { ImageLinkService } from './services/image-links.js';
 import { ExternalUrlRepository } from './repositories/external-urls.js';
+import { ImportRepository } from './repositories/imports.js';
+import { ImportService } from './services/imports.js';
 import { DELETED_PATH } from './http/routes/image-links.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
@@ -68,6 +70,8 @@ export interface Albumkit {
   tags: TagService;
   events: EventService;
   webhooks: WebhookService;
+  /** Imports from a URL (`POST /imports`); the worker's `import` job calls `pending`, `stored`, `complete`, `failed`. */
+  imports: ImportService;
   /** The trash purge: `purge.run({ olderThanDays })` → `{ images, assets }` (also scheduled, see `purgeIntervalSeconds`). */
   purge: PurgeService;
   repositories: {
@@ -220,10 +224,12 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     deletedUrl: origin + DELETED_PATH,
   });
 
+  const imports = new ImportService({ imports: new ImportRepository(db), images, tags, jobs: () => jobs!, logger });
+
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, imageLinks, proxy, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, imageLinks, imports, proxy, logger, health }),
     tokens,
     albums,
     images,
@@ -231,6 +237,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     setup,
     integrator,
     tags,
+    imports,
     events,
     webhooks,
     purge,

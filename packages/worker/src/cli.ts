@@ -2,13 +2,14 @@
 import { configFromEnv, createAlbumkit } from '@albumkit/core';
 import { pino } from 'pino';
 import { BullMqJobs } from './bullmq-jobs.js';
+import { importOptionsFromEnv } from './processors.js';
 import { startWorker } from './worker.js';
 
 /**
  * `albumkit-worker`: a worker process configured from the same environment as the API
  * (DATABASE_URL, REDIS_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL), plus
  * ALBUMKIT_QUEUE_PREFIX, ALBUMKIT_WORKER_CONCURRENCY, ALBUMKIT_SHUTDOWN_TIMEOUT_MS,
- * ALBUMKIT_LOCK_DURATION_MS and ALBUMKIT_STALLED_INTERVAL_MS. Scale out by starting more.
+ * ALBUMKIT_LOCK_DURATION_MS, ALBUMKIT_STALLED_INTERVAL_MS and ALBUMKIT_IMPORT_PRIVATE_HOSTS. Scale out by starting more.
  */
 async function main(): Promise<void> {
   const logger = pino({ name: 'albumkit-worker' });
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     redisUrl,
     prefix,
     logger,
+    ...importOptionsFromEnv(),
     ...(concurrency ? { concurrency: { notification: concurrency, metadata: concurrency, webhook: concurrency } } : {}),
     ...(process.env.ALBUMKIT_LOCK_DURATION_MS ? { lockDurationMs: Number(process.env.ALBUMKIT_LOCK_DURATION_MS) } : {}),
     ...(process.env.ALBUMKIT_STALLED_INTERVAL_MS ? { stalledIntervalMs: Number(process.env.ALBUMKIT_STALLED_INTERVAL_MS) } : {}),

@@ -7,5 +7,5 @@ import { createProcessors, type ProcessorOptions } from './processors.js';
  */
 export function inProcessJobs(albumkit: Albumkit, options: ProcessorOptions & InProcessJobsOptions = {}): InProcessJobs {
   // Each run is measured (`albumkit.telemetry`, queue label: the job name).
-  return new InProcessJobs(observedProcessors(createProcessors(albumkit, options), albumkit.telemetry), options);
+  return new InProcessJobs(observedProcessors(createProcessors(albumkit, { importAttempts: options.attempts ?? 5, ...options }), albumkit.telemetry), options);
 }

@@ -19,6 +19,8 @@ export const DEFAULT_RETRY: Record<JobName, RetryPolicy> = {
   webhook: { attempts: 12, backoffMs: 2000 },
   // A purge that failed half-way loses nothing (the next one resumes): a few retries suffice.
   purge: { attempts: 3, backoffMs: 60_000 },
+  // A remote host that is slow or briefly down: a few minutes of retries, then the import fails with the reason.
+  import: { attempts: 5, backoffMs: 5000 },
 };
 
 /** Id of the job scheduler that enqueues the trash purge (one per queue prefix, shared by every worker). */

@@ -48,7 +48,7 @@ export interface RunningWorker {
   purgeScheduled: Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1 };
+const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1, import: 4 };
 
 /**
  * Starts one BullMQ worker per queue, running albumkit's processors. Each run is measured

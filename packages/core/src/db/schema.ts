@@ -193,6 +193,7 @@ export interface Database {
   image_annotations: ImageAnnotationTable;
   clipboards: ClipboardTable;
   image_external_urls: ImageExternalUrlTable;
+  imports: ImportTable;
 }
 
 /** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
@@ -240,3 +241,22 @@ export interface ImageExternalUrlTable {
   created_at: Timestamp;
 }
 export type ImageExternalUrl = Selectable<ImageExternalUrlTable>;
+
+/** An import from a URL (migration 0019): pending, then done (with its image) or failed (with the reason). */
+export interface ImportTable {
+  id: string;
+  organization_id: string;
+  album_id: string;
+  user_id: string | null;
+  dedup_key: string;
+  import_type: string | null;
+  params: JsonColumn;
+  request: JsonColumn;
+  status: ColumnType<'pending' | 'done' | 'failed', 'pending' | 'done' | 'failed' | undefined, 'pending' | 'done' | 'failed'>;
+  upload: NullableJsonColumn;
+  image_id: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export type Import = Selectable<ImportTable>;

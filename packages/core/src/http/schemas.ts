@@ -235,3 +235,19 @@ export const uploaderSchema = z
   .object({ id: z.string().optional(), name: z.string().nullable().optional() })
   .describe('The user who uploaded the image; `{}` when none is known')
   .meta({ id: 'Uploader' });
+
+export const importSchema = z
+  .object({
+    id: z.string(),
+    organization_id: z.string(),
+    image_id: z.string().nullable().describe('The image, once imported'),
+    import_type: z.string().nullable().describe('`url` once the job took it'),
+    album_id: z.string(),
+    params: z.record(z.string(), z.unknown()).describe('What was posted (request headers left out)'),
+    created_at: z.string(),
+    updated_at: z.string(),
+    // Not in the recorded API's answers (which had no way to tell a failure): albumkit always sends them.
+    status: z.enum(['pending', 'done', 'failed']).optional().describe('`done` once the image is made, `failed` once the job gave up'),
+    error: z.string().nullable().optional().describe('Why the import failed, or why its last attempt did while it is retried'),
+  })
+  .meta({ id: 'Import' });

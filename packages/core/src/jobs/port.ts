@@ -21,10 +21,12 @@ export interface JobPayloads {
   webhook: { eventId: string; webhookId: string };
   /** Purge the trash: images trashed longer ago than the retention, and their unused assets. */
   purge: { olderThanDays?: number };
+  /** Fetch the file of an import, store it on Cloudinary and make its image (`@albumkit/worker`). */
+  import: { organizationId: string; importId: string };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['notification', 'metadata', 'webhook', 'purge'];
+export const JOB_NAMES: readonly JobName[] = ['notification', 'metadata', 'webhook', 'purge', 'import'];
 
 export interface JobContext {
   /** 1 for the first run, 2 for the first retry, … */
@@ -71,6 +73,8 @@ export function jobId<K extends JobName>(name: K, data: JobPayloads[K]): string 
     }
     case 'purge':
       return 'purge'; // one purge at a time
+    case 'import':
+      return `import-${(data as JobPayloads['import']).importId}`;
     default:
       throw new Error(`unknown job ${String(name)}`);
   }

@@ -195,6 +195,10 @@ export class TagService {
   }
 
   /** May the token put (or take off) this tag on images of this album? */
+  mayTag(principal: Principal, albumId: string, tagName: string): boolean {
+    return this.tags(principal, albumId, tagName);
+  }
+
   private tags(principal: Principal, albumId: string, tagName: string): boolean {
     if (principal.admin) return true;
     if (!can(principal, albumId, 'image_tag')) return false;

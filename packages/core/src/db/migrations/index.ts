@@ -15,6 +15,7 @@ import * as searchIndexes from './0013_search_indexes.js';
 import * as searchStatistics from './0014_search_statistics.js';
 import * as searchOrganizationIndexes from './0015_search_organization_indexes.js';
 import * as imageExternalUrls from './0018_image_external_urls.js';
+import * as imports from './0019_imports.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0014_search_statistics': searchStatistics,
   '0015_search_organization_indexes': searchOrganizationIndexes,
   '0018_image_external_urls': imageExternalUrls,
+  '0019_imports': imports,
 };

@@ -14,6 +14,7 @@ import type { TagService } from '../../services/tags.js';
 import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
 import type { DeliveryService } from '../../services/delivery.js';
+import type { ImportService } from '../../services/imports.js';
 import type { ImageLinkService } from '../../services/image-links.js';
 import type { ProxyUrlSigner } from '../../cloudinary/urls.js';
 import { checkShape } from '../body.js';
@@ -35,6 +36,8 @@ export interface RouteDeps {
   delivery: DeliveryService;
   /** External URLs, image URLs, embed codes, uploaders. */
   imageLinks: ImageLinkService;
+  /** Imports from a URL. */
+  imports: ImportService;
   /** Signs and checks the proxied links (`external_urls`, image external URLs). */
   proxy: ProxyUrlSigner;
 }

@@ -6,6 +6,7 @@ import { cloudinaryRoutes } from './cloudinary.js';
 import type { RouteDeps } from './common.js';
 import { imageLinkRoutes } from './image-links.js';
 import { imageRoutes } from './images.js';
+import { importRoutes } from './imports.js';
 import { integratorRoutes } from './integrator.js';
 import { searchRoutes } from './search.js';
 import { tagRoutes } from './tags.js';
@@ -19,5 +20,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps), ...imageLinkRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps), ...imageLinkRoutes(deps), ...importRoutes(deps)];
 }
