@@ -93,6 +93,15 @@ describe('integrator endpoints (PostgreSQL)', () => {
     expect((await ask(narrow, { admin: true })).status).toBe(401);
     expect((await ask(await acme.userToken(), { admin: true })).status).toBe(401);
     expect((await ask(await acme.userToken(), { user_id: other.user.id })).status).toBe(401);
+    // Rights outside abilities: a zip download, deleting what a query matches.
+    expect((await ask(narrow, { download: true })).status).toBe(401);
+    expect((await ask(narrow, { q: '*', image_delete: true })).status).toBe(401);
+    expect((await ask(await acme.userToken(), { q: '*', image_delete: true })).status).toBe(401);
+    const downloader = await acme.integratorToken({ abilities: { A: access('see', 'image_list') }, download: true, ...fresh() });
+    expect(decodeJwt((await ask(downloader, { download: true })).json.token).download).toBe(true);
+    const deleter = await acme.integratorToken({ q: 'album_id:A', image_delete: true, ...fresh() });
+    const passed = decodeJwt((await ask(deleter, { q: 'tags:x', image_delete: true })).json.token);
+    expect(passed).toMatchObject({ image_delete: true, q: '(album_id:A) AND (tags:x)' });
     // Members: the member defaults and reading, not what only a named token or an admin has.
     expect((await ask(await acme.userToken(), { abilities: { C: access('image_annotate') } })).status).toBe(401);
     expect((await ask(await acme.userToken({}, { admin: true }), { abilities: { C: access('image_annotate') }, admin: true })).status).toBe(200);

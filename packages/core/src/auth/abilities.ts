@@ -32,6 +32,8 @@ export interface Principal {
    */
   query?: string;
   deleteMatching?: boolean;
+  /** Claim `download: true`: may make zip downloads (`POST /downloads`) of the images it reads. */
+  download?: boolean;
 }
 
 /**

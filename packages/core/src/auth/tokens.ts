@@ -307,6 +307,7 @@ export class Tokens {
       admin: claims.admin === true,
       abilities,
       ...(typeof claims.q === 'string' && claims.q.trim() !== '' ? { query: claims.q, deleteMatching: claims.image_delete === true } : {}),
+      ...(claims.download === true ? { download: true } : {}),
     };
   }
 }

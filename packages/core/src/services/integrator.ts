@@ -110,6 +110,17 @@ export class IntegratorService {
         claims.abilities = this.delegatedAbilities(principal, value);
         continue;
       }
+      // Rights outside `abilities`: only passed on by a caller that has them.
+      if (key === 'download') {
+        if (value === true && !principal.admin && !principal.download) throw new AccessDenied('download needed');
+        if (value === true) claims.download = true;
+        continue;
+      }
+      if (key === 'image_delete') {
+        if (value === true && !principal.admin && callerClaims.image_delete !== true) throw new AccessDenied('image_delete needed');
+        if (value === true) claims.image_delete = true;
+        continue;
+      }
       claims[key] = value;
     }
     if (principal.userId) claims.user_id = principal.userId;
