@@ -40,6 +40,8 @@ import { ImageLinkService } from './services/image-links.js';
 import { ExternalUrlRepository } from './repositories/external-urls.js';
 import { ImportRepository } from './repositories/imports.js';
 import { ImportService } from './services/imports.js';
+import { DownloadRepository } from './repositories/downloads.js';
+import { DownloadService } from './services/downloads.js';
 import { DELETED_PATH } from './http/routes/image-links.js';
 
 export interface AlbumkitOptions extends AlbumkitConfigInput {
@@ -225,11 +227,21 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   });
 
   const imports = new ImportService({ imports: new ImportRepository(db), images, tags, jobs: () => jobs!, logger });
+  const downloads = new DownloadService({
+    db,
+    downloads: new DownloadRepository(db),
+    images,
+    delivery,
+    origin,
+    key: createHmac('sha256', config.secret).update('albumkit downloads').digest('base64url'),
+    ttlSeconds: config.downloadUrlTtlSeconds,
+    logger,
+  });
 
   const albumkit: Albumkit = {
     config,
     database,
-    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, imageLinks, imports, proxy, logger, health }),
+    handle: createHandler({ config, tokens, albums, images, imageJson, notifications, integrator, clipboards, tags, imageSerializer, delivery: deliveries, imageLinks, imports, downloads, proxy, logger, health }),
     tokens,
     albums,
     images,

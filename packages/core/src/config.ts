@@ -76,6 +76,8 @@ export const configSchema = z.object({
     .prefault({}),
   /** Lifetime of an upload form (and of its `timestamp`), in seconds. Default 7 days. */
   uploadFormTtlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+  /** How long the signed zip link of a download (`POST /downloads`) works. */
+  downloadUrlTtlSeconds: z.number().int().positive().max(30 * 24 * 3600).default(24 * 3600),
   /**
    * How long a notification token outlives its upload form: Cloudinary accepts a signed upload
    * up to an hour after its timestamp, then notifies (and retries a notification that fails).

@@ -194,6 +194,7 @@ export interface Database {
   clipboards: ClipboardTable;
   image_external_urls: ImageExternalUrlTable;
   imports: ImportTable;
+  downloads: DownloadTable;
 }
 
 /** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
@@ -260,3 +261,15 @@ export interface ImportTable {
   updated_at: Timestamp;
 }
 export type Import = Selectable<ImportTable>;
+
+/** A zip download (migration 0020): the images picked, in order, and its owner. */
+export interface DownloadTable {
+  id: string;
+  organization_id: string;
+  user_id: string | null;
+  secret_id: string | null;
+  image_ids: ColumnType<string[], string, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export type Download = Selectable<DownloadTable>;

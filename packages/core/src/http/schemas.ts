@@ -251,3 +251,7 @@ export const importSchema = z
     error: z.string().nullable().optional().describe('Why the import failed, or why its last attempt did while it is retried'),
   })
   .meta({ id: 'Import' });
+
+export const downloadSchema = z
+  .object({ id: z.string().describe('Download id'), zip_url: z.string().describe('Signed, expiring link of the ZIP (a public route)') })
+  .meta({ id: 'Download' });

@@ -130,6 +130,12 @@ export class ImageRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** A live image (not in the trash). */
+  /** Images of the organization by id, trashed ones included (the caller tells them apart). */
+  findMany(organizationId: string, ids: readonly string[], db: Db = this.db): Promise<Image[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return db.selectFrom('images').selectAll().where('organization_id', '=', organizationId).where('id', 'in', ids).execute();
+  }
+
   find(organizationId: string, id: string, db: Db = this.db): Promise<Image | undefined> {
     return db
       .selectFrom('images')

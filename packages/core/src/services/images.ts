@@ -498,6 +498,11 @@ export class ImageService {
     return this.deps.images.find(organizationId, id);
   }
 
+  /** Images of the organization by id, trashed ones included, without a rights check. */
+  findMany(organizationId: string, ids: readonly string[]): Promise<Image[]> {
+    return this.deps.images.findMany(organizationId, ids);
+  }
+
   /** Reading an image of the token's organization needs `image_list` on its album (or membership). */
   checkRead(principal: Principal, albumId: string): void {
     if (!canRead(principal, albumId, 'image_list')) throw new AccessDenied('image_list needed');

@@ -16,6 +16,7 @@ import * as searchStatistics from './0014_search_statistics.js';
 import * as searchOrganizationIndexes from './0015_search_organization_indexes.js';
 import * as imageExternalUrls from './0018_image_external_urls.js';
 import * as imports from './0019_imports.js';
+import * as downloads from './0020_downloads.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015_search_organization_indexes': searchOrganizationIndexes,
   '0018_image_external_urls': imageExternalUrls,
   '0019_imports': imports,
+  '0020_downloads': downloads,
 };

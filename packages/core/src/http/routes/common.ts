@@ -15,6 +15,7 @@ import type { IntegratorService } from '../../services/integrator.js';
 import type { NotificationService } from '../../services/notifications.js';
 import type { DeliveryService } from '../../services/delivery.js';
 import type { ImportService } from '../../services/imports.js';
+import type { DownloadService } from '../../services/downloads.js';
 import type { ImageLinkService } from '../../services/image-links.js';
 import type { ProxyUrlSigner } from '../../cloudinary/urls.js';
 import { checkShape } from '../body.js';
@@ -38,6 +39,8 @@ export interface RouteDeps {
   imageLinks: ImageLinkService;
   /** Imports from a URL. */
   imports: ImportService;
+  /** Zip downloads. */
+  downloads: DownloadService;
   /** Signs and checks the proxied links (`external_urls`, image external URLs). */
   proxy: ProxyUrlSigner;
 }

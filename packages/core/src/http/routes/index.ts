@@ -7,6 +7,7 @@ import type { RouteDeps } from './common.js';
 import { imageLinkRoutes } from './image-links.js';
 import { imageRoutes } from './images.js';
 import { importRoutes } from './imports.js';
+import { downloadRoutes } from './downloads.js';
 import { integratorRoutes } from './integrator.js';
 import { searchRoutes } from './search.js';
 import { tagRoutes } from './tags.js';
@@ -20,5 +21,5 @@ export type { RouteDeps } from './common.js';
  * by name.
  */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps), ...imageLinkRoutes(deps), ...importRoutes(deps)];
+  return [...albumRoutes(deps), ...imageRoutes(deps), ...trashRoutes(deps), ...clipboardRoutes(deps), ...tagRoutes(deps), ...searchRoutes(deps), ...cloudinaryRoutes(deps), ...integratorRoutes(deps), ...deliveryRoutes(deps), ...imageLinkRoutes(deps), ...importRoutes(deps), ...downloadRoutes(deps)];
 }
