@@ -90,7 +90,7 @@ describe('Express example: health, metrics and bull-board behind the ops token',
     const api = await fetch(`${base}/admin/queues/api/queues`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: { name: string }[] };
-    expect(queues.map((q) => q.name).sort()).toEqual([`${prefix}-metadata`, `${prefix}-notification`, `${prefix}-purge`, `${prefix}-webhook`]);
+    expect(queues.map((q) => q.name).sort()).toEqual([`${prefix}-import`, `${prefix}-metadata`, `${prefix}-notification`, `${prefix}-purge`, `${prefix}-webhook`]);
   });
 
   it('serves Prometheus metrics with the ops token, queue depths included', async () => {
