@@ -92,9 +92,11 @@ async function main() {
     },
     { dataDir: join(home, 'pglite') },
   );
-  // The demo page imports its sample photo from this server itself, a loopback address that
-  // imports may not reach otherwise.
-  const importOptions = importOptionsFromEnv({ ALBUMKIT_IMPORT_PRIVATE_HOSTS: [env.ALBUMKIT_IMPORT_PRIVATE_HOSTS, `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`].filter(Boolean).join(',') });
+  // The demo page imports its sample photo (/samples/sample.jpg) from this server itself, a
+  // loopback address that imports may not reach otherwise: by the address it listens on, and by
+  // the one it prints (localhost).
+  const own = [`${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, `${browsable(host)}:${port}`];
+  const importOptions = importOptionsFromEnv({ ALBUMKIT_IMPORT_PRIVATE_HOSTS: [env.ALBUMKIT_IMPORT_PRIVATE_HOSTS, ...own].filter(Boolean).join(',') });
   const albumkit = await createAlbumkit({
     ...config,
     logger,

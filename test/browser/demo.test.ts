@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import packagedChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 
 /**
  * The README's quick start, in a real browser: `npm start` on embedded defaults (PGlite, local
@@ -121,6 +122,30 @@ function naturalSize(img: Locator): Promise<number[]> {
   return img.evaluate((node) => {
     const image = node as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number };
     return image.complete ? [image.naturalWidth, image.naturalHeight] : [0, 0];
+  });
+}
+
+/** The entries of a ZIP (names and bytes), read with yauzl. */
+function zipEntries(buffer: Buffer): Promise<{ name: string; bytes: Buffer }[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buffer, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
+      if (error || !zip) return reject(error);
+      const entries: { name: string; bytes: Buffer }[] = [];
+      zip.on('entry', (entry: yauzl.Entry) =>
+        zip.openReadStream(entry, (err, stream) => {
+          if (err || !stream) return reject(err);
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => {
+            entries.push({ name: entry.fileName, bytes: Buffer.concat(chunks) });
+            zip.readEntry();
+          });
+        }),
+      );
+      zip.on('end', () => resolve(entries));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
   });
 }
 
@@ -1071,6 +1096,93 @@ describe('npm start: the demo app in a browser', () => {
     expect(await pageWidth(phone)).toBeLessThanOrEqual(PHONE.width);
     await phone.locator('#close-search').tap();
     await phone.context().close();
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 180_000);
+
+  it('imports photos from a URL (the sample; again; a missing one and a private address told), shares a public link, downloads the selection as a zip, at desktop and phone sizes', async () => {
+    await dismissNotices(page);
+    await page.setViewportSize(DESKTOP);
+    await page.getByRole('button', { name: 'New album' }).click();
+    await expect.poll(() => page.locator('#grid .photo-card').count()).toBe(0);
+    const albumId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('album')!;
+    const rows = page.locator('#uploads .upload');
+    const sampleUrl = new URL('/samples/sample.jpg', openUrl).href;
+
+    // The sample: fetched by the worker from this server, stored on Cloudinary, processed with its EXIF.
+    await page.getByRole('button', { name: 'Use the sample photo' }).click();
+    expect(await page.locator('#import-url').inputValue()).toBe(sampleUrl);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await rows.filter({ hasText: 'sample.jpg' }).filter({ hasText: 'Imported' }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator('#grid .photo-card[data-processed="true"]').count(), { timeout: 60_000 }).toBe(1);
+    const [imported] = (await apiCall(page, `/albums/${encodeURIComponent(albumId)}/images`)).body as ImageJson[];
+    expect(await page.locator('#grid .photo-card time.taken').getAttribute('datetime')).toBe('2015-06-12T13:40:32.410+00:00');
+    await expect.poll(() => page.locator('#grid .photo-card .thumb.loaded').count(), { timeout: 30_000 }).toBe(1);
+
+    // The same submission again is the same import: told, and still one photo.
+    await page.locator('#import-url').fill(sampleUrl);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await rows.filter({ hasText: 'Already imported' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#grid .photo-card').count()).toBe(1);
+
+    // A missing file, and an address imports may not reach: told in plain words, nothing made.
+    await page.locator('#import-url').fill(new URL('/samples/missing.jpg', openUrl).href);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('#notices').getByText('The import of “missing.jpg” failed: HTTP 404.').waitFor({ timeout: 30_000 });
+    await rows.filter({ hasText: 'Not imported: HTTP 404' }).waitFor();
+    await page.locator('#import-url').fill('http://10.0.0.1/inside.jpg');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('#notices').getByText(/The import of “inside\.jpg” failed: refused/).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#grid .photo-card').count()).toBe(1);
+    expect((await apiCall(page, `/albums/${encodeURIComponent(albumId)}/images`)).body).toHaveLength(1);
+    await dismissNotices(page);
+
+    // Share link: a lasting public link, which opens the photo in an <img> without any token.
+    await page.getByRole('button', { name: `Open ${imported!.filename}`, exact: true }).click();
+    const viewer = page.locator('#viewer');
+    await expect.poll(() => viewer.locator('.gps').textContent()).toBe('37.7468° N, 119.5299° W');
+    await viewer.getByRole('button', { name: 'Share link' }).click();
+    await viewer.locator('#share-box').waitFor();
+    const link = await viewer.locator('#share-url').inputValue();
+    expect(new URL(link).origin).toBe(new URL(openUrl).origin);
+    expect(await viewer.getByRole('link', { name: 'Open link' }).getAttribute('href')).toBe(link);
+    const shown = await page.evaluate(
+      (src) =>
+        new Promise<number[] | null>((resolve) => {
+          const image = new (globalThis as unknown as { Image: new () => { onload: () => void; onerror: () => void; src: string; naturalWidth: number; naturalHeight: number } }).Image();
+          image.onload = () => resolve([image.naturalWidth, image.naturalHeight]);
+          image.onerror = () => resolve(null);
+          image.src = src;
+        }),
+      link,
+    );
+    // The link's rendition: the photo (150 × 100) fitted into 1920 × 1920, as Cloudinary's c_fit does.
+    expect(shown).toEqual([1920, 1280]);
+    const anonymous = await fetch(link);
+    expect([anonymous.status, anonymous.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+
+    // Phone: the import form and the share box fit the screen.
+    await page.setViewportSize(PHONE);
+    expect(await viewer.locator('#share-box').isVisible()).toBe(true);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    expect(await page.locator('#import-form').isVisible()).toBe(true);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-import-phone.png'), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+
+    // Download: the selection as a zip, from a signed link; its one entry is the imported file, byte for byte.
+    await page.getByRole('button', { name: 'Select', exact: true }).click();
+    await page.locator('#grid .photo-card').first().getByRole('checkbox').check();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#selection-bar').getByRole('button', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^images-[0-9a-f]{8}\.zip$/);
+    expect(new URL(download.url()).pathname).toMatch(/^\/downloads\/[0-9a-f-]{36}\/zip$/);
+    const zipped = readFileSync((await download.path())!);
+    const entries = await zipEntries(zipped);
+    expect(entries.map((entry) => entry.name)).toEqual([`${imported!.filename}.jpg`]); // the name, with its format's extension
+    expect(entries[0]!.bytes.equals(readFileSync(join(ROOT, 'examples/express/public/samples/sample.jpg')))).toBe(true);
+    await page.locator('#notices').getByText('Downloading').waitFor();
+    await page.locator('#select-cancel').click();
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   }, 180_000);

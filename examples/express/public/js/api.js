@@ -186,6 +186,16 @@ export const api = {
     const { body, headers } = await request(`/search?${params}`);
     return { images: body, next: headers.get('X-Next-Cursor') };
   },
+  /** An import of the file at `url` into the album; the same submission again answers the same import. */
+  createImport: (albumId, url) => request('/imports', { method: 'POST', json: { album_id: albumId, url }, action: 'import into this album' }).then((r) => r.body),
+  /** An import: `status` pending, done (with `image_id`) or failed (with `error`). */
+  importStatus: (id) => request(`/imports/${idPath(id)}`).then((r) => r.body),
+  /** A zip of the images: `{id, zip_url}`, a signed link that expires. */
+  createDownload: (imageIds) =>
+    request('/downloads', { method: 'POST', form: imageIds.map((id) => ['image_ids[]', id]), action: 'download these photos' }).then((r) => r.body),
+  /** A lasting public link to the image (`url`): it keeps working, and shows a placeholder once the image is deleted. */
+  externalUrl: (imageId) =>
+    request('/image_external_urls', { method: 'POST', json: { image_external_url: { image_id: imageId } }, action: 'share this photo' }).then((r) => r.body),
   /** The host app's demo-only route listing the album's events. */
   events: (albumId) => request(`/events?album=${encodeURIComponent(albumId)}`, { base: '/demo' }).then((r) => r.body),
 };

@@ -6,11 +6,12 @@
 // pasted into another album) or delete them together (with undo); the header's box searches
 // every album (a tag chip searches its tag).
 import { albumList, askAlbumName } from './albums.js';
+import { downloadZip, importForm, shareBox } from './delivery.js';
 import { api, session, tokenClaims } from './api.js';
 import { keepNoticesReachable, notify } from './notices.js';
 import { searchView } from './search.js';
 import { askTag, resolveTag, tagChip, tagLabel, tagNameProblem, tagPicker, tagQuery } from './tags.js';
-import { eachLimited, isImageFile, uploadFile } from './upload.js';
+import { eachLimited, isImageFile, uploadFile, uploadRow } from './upload.js';
 import { describeBytes, describeGps, describeTakenAt, el, mapUrl, syncGrid, uuid, $ } from './ui.js';
 
 const ALBUM_KEY = 'albumkit-demo.album';
@@ -56,6 +57,8 @@ const clipboard = {
 };
 
 const albums = albumList({ onOpen: (id) => openAlbum(id), onError: (error) => fail(error) });
+
+const share = shareBox();
 
 const search = searchView({
   card: (image) => renderCard(image, { inSearch: true }),
@@ -294,7 +297,7 @@ async function uploadFiles(fileList) {
   const files = all.filter(isImageFile);
   const rejected = all.filter((file) => !isImageFile(file));
   if (rejected.length) {
-    for (const file of rejected) uploadRow(file).failed('Not an image: not uploaded');
+    for (const file of rejected) uploadRow(file.name, describeBytes(file.size)).failed('Not an image: not uploaded');
     notify(notImagesMessage(rejected));
   }
   if (files.length === 0) return;
@@ -307,7 +310,7 @@ async function uploadFiles(fileList) {
     state.uploading -= files.length;
     return fail(error);
   }
-  const rows = files.map((file) => ({ file, row: uploadRow(file) }));
+  const rows = files.map((file) => ({ file, row: uploadRow(file.name, describeBytes(file.size)) }));
   await eachLimited(rows, 3, async ({ file, row }) => {
     try {
       const result = await uploadFile(state.album.upload_form, file, (fraction) => row.progress(fraction));
@@ -327,36 +330,6 @@ async function uploadFiles(fileList) {
     }
   });
   await Promise.all([refresh(), albums.load()]);
-}
-
-function uploadRow(file) {
-  const bar = el('progress', { max: '1', value: '0', 'aria-label': `Upload of ${file.name}` });
-  const status = el('span', { class: 'upload-status' }, 'Waiting…');
-  const row = el(
-    'li',
-    { class: 'upload' },
-    el('div', { class: 'upload-line' }, el('span', { class: 'upload-name' }, file.name), el('span', { class: 'muted small' }, describeBytes(file.size))),
-    bar,
-    status,
-  );
-  $('#uploads').append(row);
-  const finish = (kind, text, ms) => {
-    row.classList.add(kind);
-    status.textContent = text;
-    setTimeout(() => row.remove(), ms);
-  };
-  return {
-    progress(fraction) {
-      bar.value = fraction;
-      status.textContent = fraction < 1 ? `Uploading ${Math.round(fraction * 100)}%` : 'Uploaded';
-    },
-    status: (text) => (status.textContent = text),
-    done: () => {
-      bar.value = 1;
-      finish('ok', 'Added', 2500);
-    },
-    failed: (message) => finish('failed', message, 12000),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,6 +450,7 @@ function renderViewer(image, { fresh = false } = {}) {
   dialog.dataset.processed = String(image.processed);
   dialog.dataset.albumId = image.album_id;
   $('#viewer-title').textContent = image.filename ?? 'Photo';
+  share.reset(image.id);
 
   const img = $('#viewer-image');
   const src = image.processed ? image.thumbnails.full : state.previews.get(image.id);
@@ -795,6 +769,7 @@ function renderSelection() {
   $('#selection-count').textContent = count ? `${count} selected` : 'No photo selected';
   $('#select-all').textContent = total > 0 && count === total ? 'Select none' : 'Select all';
   $('#copy-selected').disabled = count === 0 || state.busy;
+  $('#download-selected').disabled = count === 0 || state.busy;
   $('#tag-selected').disabled = count === 0 || state.busy;
   $('#delete-selected').disabled = count === 0 || state.busy;
   for (const [id, entry] of state.cards) paintSelection(entry.node, id);
@@ -962,6 +937,21 @@ async function pasteClipboard() {
 }
 
 /** To the trash together (all or nothing), with an Undo that restores every one of them. */
+/** A zip of the selected photos, which the browser downloads from its signed link. */
+async function downloadSelected() {
+  const ids = selectedIds();
+  if (ids.length === 0 || state.busy) return;
+  setBusy(true);
+  try {
+    await downloadZip(ids);
+    notify(`Downloading ${describeSelection(ids)} as a zip.`, 'info');
+  } catch (error) {
+    await explainRefusal(error, ids, 'downloaded');
+  } finally {
+    setBusy(false);
+  }
+}
+
 async function deleteSelected() {
   const ids = selectedIds();
   if (ids.length === 0 || state.busy) return;
@@ -1178,6 +1168,17 @@ function wire() {
   $('#select-cancel').addEventListener('click', stopSelecting);
   $('#select-all').addEventListener('click', selectAll);
   $('#copy-selected').addEventListener('click', copySelected);
+  $('#download-selected').addEventListener('click', downloadSelected);
+  $('#share-link').addEventListener('click', () => share.make().catch(fail));
+  importForm({
+    album: () => state.album,
+    onImage: (image) => {
+      upsertImage(image);
+      refresh();
+      albums.load();
+    },
+    fail,
+  });
   $('#tag-selected').addEventListener('click', tagSelected);
   $('#tag-form').addEventListener('submit', (event) => {
     event.preventDefault();

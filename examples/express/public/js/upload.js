@@ -1,6 +1,8 @@
 // Direct upload: the file goes from the browser straight to Cloudinary (here, the local
 // Cloudinary-compatible server) with the album's signed upload form; never through the host app.
 
+import { el, $ } from './ui.js';
+
 export class UploadError extends Error {}
 
 /** A photo by its type, or by its name for the formats browsers often give no image type (HEIC, AVIF, TIFF). */
@@ -45,4 +47,38 @@ export async function eachLimited(items, limit, work) {
     }
   });
   await Promise.all(runners);
+}
+
+/**
+ * A row of the uploads list (a file uploading, or a URL being imported): `name`, a detail (its
+ * size), a progress bar and a status; `done` and `failed` fade it out after a while.
+ */
+export function uploadRow(name, detail, { label = `Upload of ${name}` } = {}) {
+  const bar = el('progress', { max: '1', value: '0', 'aria-label': label });
+  const status = el('span', { class: 'upload-status' }, 'Waiting…');
+  const row = el(
+    'li',
+    { class: 'upload' },
+    el('div', { class: 'upload-line' }, el('span', { class: 'upload-name' }, name), detail ? el('span', { class: 'muted small' }, detail) : null),
+    bar,
+    status,
+  );
+  $('#uploads').append(row);
+  const finish = (kind, text, ms) => {
+    row.classList.add(kind);
+    status.textContent = text;
+    setTimeout(() => row.remove(), ms);
+  };
+  return {
+    progress(fraction) {
+      bar.value = fraction;
+      status.textContent = fraction < 1 ? `Uploading ${Math.round(fraction * 100)}%` : 'Uploaded';
+    },
+    status: (text) => (status.textContent = text),
+    done: (text = 'Added') => {
+      bar.value = 1;
+      finish('ok', text, 2500);
+    },
+    failed: (message) => finish('failed', message, 12000),
+  };
 }
