@@ -211,6 +211,20 @@ describe('the trash purge (PostgreSQL, local Cloudinary)', () => {
     expect(await delivered(asset)).toBe(404);
   });
 
+  it('destroys in the same run what it has just queued, however quickly the run follows the deletion (20 runs)', async () => {
+    // The outbox's due times have microseconds; a run that read its clock to the millisecond
+    // left an asset queued in that same millisecond for the next run (an hour later by default).
+    const images = [];
+    for (let i = 0; i < 20; i++) images.push(await upload(acme, 'P_QUICK'));
+    const results = [];
+    for (const id of images) {
+      await trash(acme, id);
+      results.push(await albumkit.purge.run({ olderThanDays: 0 }));
+    }
+    expect(results).toEqual(images.map(() => ({ images: 1, assets: 1 })));
+    expect(await pending()).toEqual([]);
+  });
+
   it('waits for a copy being made from an image it purges, and keeps the asset the copy uses', async () => {
     const source = await upload(acme, 'P4');
     const asset = (await row(source))!;

@@ -54,12 +54,12 @@ export class PurgeRepository {
   }
 
   /**
-   * Outbox entries due at `dueBy`, and the transactions writing `images` right after they were
+   * Outbox entries due at `dueBy` (a timestamptz as exact text), and the transactions writing `images` right after they were
    * read. Any statement that copied an image of one of these assets from a snapshot where that
    * image was still there (a duplicate or a paste racing the purge) is among those writers until
    * it commits: once they have all finished, a look at `images` sees every copy.
    */
-  async candidates(dueBy: Date, limit: number): Promise<PurgeCandidates> {
+  async candidates(dueBy: string, limit: number): Promise<PurgeCandidates> {
     const { rows } = await sql<{ assets: Array<{ public_id: string; type: string; queued_at: string }> | null; writers: string[] | null }>`
       select
         (select json_agg(c) from (

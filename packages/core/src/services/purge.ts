@@ -74,7 +74,9 @@ export class PurgeService {
   private async drainOutbox(): Promise<number> {
     const { purge, logger } = this.deps;
     // The database's clock: a destroy that fails is due again at its `now()`, after this run.
-    const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(this.deps.db);
+    // Kept as exact text (microseconds): a JS Date would cut it to the millisecond, before the
+    // `due_at` of an asset queued in the same millisecond, which would then wait for the next run.
+    const { rows } = await sql<{ now: string }>`select to_json(clock_timestamp()) #>> '{}' as now`.execute(this.deps.db);
     const dueBy = rows[0]!.now;
     let destroyed = 0;
     for (;;) {
