@@ -6,15 +6,13 @@
 //   npm run build && node bench/downloads.bench.mjs
 //
 // Needs PostgreSQL on 127.0.0.1:5432 (DATABASE_URL to change it). Writes bench/results/downloads.md.
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import sharp from 'sharp';
 import { apiSignature, createAlbumkit } from '@albumkit/core';
 import { albumkitNode } from '@albumkit/http-adapter/node';
-import { startLocalCloudinary } from '@albumkit/testing';
+import { startCloudProcess } from './cloud-process.mjs';
 import { machineLine, table } from './machine.mjs';
 import { createTempDatabase } from './temp-database.mjs';
 
@@ -22,22 +20,7 @@ const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 const TARGET_GROWTH = 100 * 2 ** 20;
 
 // The local Cloudinary server runs in its own process: the RSS measured is albumkit's alone.
-if (process.argv[2] === '--cloud') {
-  const server = await startLocalCloudinary({ notificationRetryDelaysMs: [] });
-  process.send({ url: server.url, cloudName: server.cloudName, apiKey: server.apiKey, apiSecret: server.apiSecret });
-  process.on('message', async () => {
-    await server.close();
-    process.exit(0);
-  });
-  await new Promise(() => {});
-}
-const cloudProcess = fork(fileURLToPath(import.meta.url), ['--cloud']);
-const cloud = await new Promise((resolve) => cloudProcess.once('message', resolve));
-cloud.close = () =>
-  new Promise((resolve) => {
-    cloudProcess.once('exit', resolve);
-    cloudProcess.send('stop');
-  });
+const cloud = await startCloudProcess();
 const tempDatabase = await createTempDatabase();
 const mb = (bytes) => `${Math.round(bytes / 2 ** 20)} MB`;
 let server;

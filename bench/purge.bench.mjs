@@ -7,12 +7,10 @@
 //   npm run build && node bench/purge.bench.mjs
 //
 // Needs PostgreSQL on 127.0.0.1:5432 (DATABASE_URL to change it). Writes bench/results/purge.md.
-import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { apiSignature, createAlbumkit } from '@albumkit/core';
-import { startLocalCloudinary } from '@albumkit/testing';
+import { startCloudProcess } from './cloud-process.mjs';
 import { machineLine, table } from './machine.mjs';
 import { createTempDatabase } from './temp-database.mjs';
 
@@ -23,21 +21,7 @@ const SHARED_EVERY = 10;
 const PHOTO = readFileSync(new URL('../test/fixtures/photos/orientation-f6t.jpg', import.meta.url));
 
 // The local Cloudinary server runs in its own process: the RSS measured is the purge's alone.
-if (process.argv[2] === '--cloud') {
-  const server = await startLocalCloudinary({ notificationRetryDelaysMs: [] });
-  process.send({ url: server.url, cloudName: server.cloudName, apiKey: server.apiKey, apiSecret: server.apiSecret });
-  process.on('message', async () => {
-    await server.close();
-    process.exit(0);
-  });
-  await new Promise(() => {});
-}
-const cloudProcess = fork(fileURLToPath(import.meta.url), ['--cloud']);
-const cloud = await new Promise((resolve) => cloudProcess.once('message', resolve));
-cloud.close = () => new Promise((resolve) => {
-  cloudProcess.once('exit', resolve);
-  cloudProcess.send('stop');
-});
+const cloud = await startCloudProcess();
 const tempDatabase = await createTempDatabase();
 const mb = (bytes) => `${Math.round(bytes / 2 ** 20)} MB`;
 try {
@@ -132,7 +116,7 @@ try {
   const report = `## Trash purge
 
 ${machineLine()}. ${IMAGES.toLocaleString('en')} trashed images past the retention, on PostgreSQL
-(localhost) against the local Cloudinary server (\`startLocalCloudinary\`, same process), purged by
+(localhost) against the local Cloudinary server (\`startLocalCloudinary\`, in a process of its own), purged by
 one \`albumkit.purge.run()\`: rows deleted 500 per statement with their assets queued in the
 \`asset_destroys\` outbox, then one signed \`destroy\` call per asset (8 in flight). One image in
 ${SHARED_EVERY} shares the asset of a live image: its row goes, its asset stays. ${stored.length} of the
