@@ -201,7 +201,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const setup = new SetupService(repositories.organizations, repositories.webhooks, config.publicUrl, {
     secretRevoked: (id) => tokens.forgetSecret(id),
     webhooksChanged: (organizationId) => events.forgetWebhooks(organizationId),
-  });
+  }, config.webhookPrivateHosts);
   const clipboards = new ClipboardService({ db, images: repositories.images, albums: repositories.albums, events, changed: (imageId) => imageCache.invalidate(imageId) });
   const tags = new TagService({ db, tags: repositories.tags, events });
   const integrator = new IntegratorService({

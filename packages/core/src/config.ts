@@ -93,6 +93,12 @@ export const configSchema = z.object({
   notificationMaxAgeSeconds: z.number().int().positive().default(2 * 3600),
   /** Time a webhook receiver has to answer, in milliseconds. Default 10,000. */
   webhookTimeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * Webhook receivers that may be private, loopback or link-local addresses (an intranet
+   * service): `host` (default port), `host:port` or `host:*` (any port). Every other receiver
+   * must resolve to public addresses only, checked on the address connected to. Default none.
+   */
+  webhookPrivateHosts: z.array(z.string().min(1).max(300)).max(100).default([]),
   /** Refuse client-posted upload results whose Cloudinary `signature` does not verify. Default true. */
   verifyUploadSignatures: z.boolean().default(true),
   /**
@@ -170,7 +176,7 @@ export interface EnvConfig {
 
 /**
  * Reads `PORT`, `DATABASE_URL`, `REDIS_URL`, `ALBUMKIT_SECRET`, `CLOUDINARY_URL`,
- * `ALBUMKIT_PUBLIC_URL` (and `ALBUMKIT_DATA_DIR`). Every error names its variable.
+ * `ALBUMKIT_PUBLIC_URL` (and `ALBUMKIT_DATA_DIR`, `ALBUMKIT_WEBHOOK_PRIVATE_HOSTS`: comma-separated). Every error names its variable.
  */
 export function configFromEnv(env: Record<string, string | undefined> = process.env, defaults: Partial<AlbumkitConfigInput> = {}): EnvConfig {
   const problems: string[] = [];
@@ -217,6 +223,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     publicUrl,
     ...(databaseUrl ? { databaseUrl } : {}),
     dataDir: env.ALBUMKIT_DATA_DIR || defaults.dataDir || (databaseUrl ? undefined : '.data/pglite'),
+    ...(env.ALBUMKIT_WEBHOOK_PRIVATE_HOSTS ? { webhookPrivateHosts: env.ALBUMKIT_WEBHOOK_PRIVATE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) } : {}),
   });
   return { config, port, redisUrl };
 }

@@ -127,3 +127,139 @@ describe('events and webhooks (PostgreSQL)', () => {
     expect(json.external_urls.fill100).toMatch(/^https:\/\//);
   });
 });
+
+/** Webhook receivers are remote targets like imports: public addresses only unless allowed, no redirects, no body read. */
+describe('webhook targets under the remote policy (PostgreSQL)', () => {
+  let app: TestApp;
+  let tenant: Tenant;
+  let jobs: InProcessJobs;
+  const servers: Server[] = [];
+  let allowed: Awaited<ReturnType<typeof receiver>>;
+  let redirected: Awaited<ReturnType<typeof receiver>>;
+  let redirecting: Server;
+  let endless: Server;
+  const endlessClosed: Promise<number>[] = [];
+  let loopbackHits = 0;
+  let loopback: Server;
+
+  const listen = async (server: Server) => {
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+
+  beforeAll(async () => {
+    allowed = await receiver();
+    redirected = await receiver();
+    redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { Location: redirected.url }).end();
+    });
+    // Answers 200 and then sends its body for ever: a delivery must not wait for (or buffer) it.
+    endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      let sent = 0;
+      endlessClosed.push(new Promise((resolve) => res.on('close', () => resolve(sent))));
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    loopback = createServer((req, res) => {
+      loopbackHits++;
+      req.resume();
+      res.end();
+    });
+    const ports = [new URL(allowed.url).port, new URL(redirected.url).port, String(await listen(redirecting)), String(await listen(endless))];
+    await listen(loopback);
+    app = await createTestApp('postgres', {
+      webhookPrivateHosts: ports.map((port) => `127.0.0.1:${port}`),
+      jobs: (albumkit) => (jobs = new InProcessJobs(albumkit.processors, { attempts: 3, backoffMs: 10 })),
+    });
+    tenant = await createTenant(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await allowed?.close();
+    await redirected?.close();
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  async function deliveriesOfUpload(album: string) {
+    const token = await tenant.userToken({ [album]: access('image_upload') });
+    const response = await app.request({
+      method: 'POST',
+      path: `/api/v1/albums/${album}/images`,
+      headers: { ...authorization(token), 'Content-Type': 'application/json' },
+      rawBody: JSON.stringify({ cloudinary: uploadResult() }),
+    });
+    expect(response.status).toBe(200);
+    await jobs.drain();
+    const [event] = (await app.albumkit.repositories.events.list(tenant.organization.id, album)).filter((e) => e.type === 'new_image');
+    return app.albumkit.repositories.webhooks.deliveries(event!.id);
+  }
+
+  it('refuses a webhook whose URL is a private, loopback or metadata address, or not plain http(s), and stores nothing', async () => {
+    const other = await createTenant(app);
+    const loopbackPort = (loopback.address() as AddressInfo).port;
+    for (const [url, reason] of [
+      [`http://127.0.0.1:${loopbackPort}/hook`, 'not a public address'],
+      ['http://[::1]/hook', 'not a public address'],
+      ['http://10.1.2.3/hook', 'not a public address'],
+      ['http://192.168.0.10:8080/hook', 'not a public address'],
+      ['http://169.254.169.254/latest/meta-data', 'not a public address'],
+      ['http://[::ffff:127.0.0.1]/hook', 'not a public address'],
+      ['http://user:password@example.com/hook', 'credentials'],
+      ['ftp://example.com/hook', 'http and https only'],
+      ['not a url', 'not a valid absolute URL'],
+    ] as const) {
+      await expect(app.albumkit.setup.addWebhook(other.organization.id, url), url).rejects.toThrow(reason);
+    }
+    expect(await app.albumkit.repositories.webhooks.active(other.organization.id)).toEqual([]);
+  });
+
+  it('does not deliver to a host name that resolves to loopback: one failed attempt with the reason, not retried', async () => {
+    const other = await createTenant(app);
+    tenant = other;
+    // `localhost` passes the form check (a name), and is refused on the address it resolves to.
+    await app.albumkit.setup.addWebhook(other.organization.id, `http://localhost:${(loopback.address() as AddressInfo).port}/hook`, ['new_image']);
+    const deliveries = await deliveriesOfUpload('P1');
+    expect(deliveries.map((d) => [d.attempt, d.status, d.response_status])).toEqual([[1, 'failed', null]]);
+    expect(deliveries[0]!.error).toMatch(/resolves to (127\.0\.0\.1|::1), not a public address/);
+    expect(loopbackHits).toBe(0);
+  });
+
+  it('delivers to an allowed private receiver, and does not follow its redirect', async () => {
+    const other = await createTenant(app);
+    tenant = other;
+    await app.albumkit.setup.addWebhook(other.organization.id, allowed.url, ['new_image']);
+    await app.albumkit.setup.addWebhook(other.organization.id, `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook`, ['new_image']);
+    const deliveries = await deliveriesOfUpload('P2');
+    expect(allowed.received).toHaveLength(1);
+    const toRedirect = deliveries.filter((d) => d.response_status === 307);
+    // A 3xx is the receiver's answer, not a success: recorded failed and retried, never followed.
+    expect(toRedirect.map((d) => [d.attempt, d.status, d.error])).toEqual([
+      [1, 'failed', 'receiver answered 307'],
+      [2, 'failed', 'receiver answered 307'],
+      [3, 'failed', 'receiver answered 307'],
+    ]);
+    expect(redirected.received).toHaveLength(0);
+  });
+
+  it('does not read a receiver\'s response body: an endless one is dropped once the status is in', async () => {
+    const other = await createTenant(app);
+    tenant = other;
+    await app.albumkit.setup.addWebhook(other.organization.id, `http://127.0.0.1:${(endless.address() as AddressInfo).port}/hook`, ['new_image']);
+    const deliveries = await deliveriesOfUpload('P3');
+    expect(deliveries.map((d) => [d.attempt, d.status, d.response_status])).toEqual([[1, 'delivered', 200]]);
+    // The connection was closed by albumkit, after at most what the socket buffers took.
+    const sent = await endlessClosed[0];
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});

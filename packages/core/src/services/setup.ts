@@ -3,6 +3,7 @@ import type { OrganizationRepository } from '../repositories/organizations.js';
 import type { WebhookRepository } from '../repositories/webhooks.js';
 import { EVENT_NAMES, type EventName } from '../events/bus.js';
 import type { Webhook } from '../db/schema.js';
+import { checkLiteralAddress, checkRemoteUrl } from '../net/remote-policy.js';
 
 export interface IssuedSecret {
   /** The `iss` of the integrator's tokens. */
@@ -21,6 +22,8 @@ export class SetupService {
     private readonly publicUrl: string,
     /** Told of changes that caches elsewhere must see at once (tokens of a revoked secret, new webhooks). */
     private readonly hooks: { secretRevoked?: (secretId: string) => void; webhooksChanged?: (organizationId: string) => void } = {},
+    /** Receivers that may be private addresses (the configuration's `webhookPrivateHosts`). */
+    private readonly webhookPrivateHosts: readonly string[] = [],
   ) {}
 
   /** `sfid`: the Salesforce organization id, when the organization syncs with Salesforce. */
@@ -41,11 +44,21 @@ export class SetupService {
     return { id: secret.id, organizationId, secret: secret.secret, url };
   }
 
-  /** A webhook of the organization: every event (or those named) is POSTed to `url`, signed with the returned `secret`. */
+  /**
+   * A webhook of the organization: every event (or those named) is POSTed to `url`, signed with
+   * the returned `secret`. The URL must be http(s) without credentials; a literal private or
+   * loopback address is refused here unless allowed (`webhookPrivateHosts`), and host names are
+   * checked on every delivery against the addresses they resolve to then.
+   */
   async addWebhook(organizationId: string, url: string, events?: EventName[]): Promise<Webhook> {
     await this.requireOrganization(organizationId);
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('webhook URL must be http(s)');
+    let parsed: URL;
+    try {
+      parsed = checkRemoteUrl(url);
+      checkLiteralAddress(parsed, this.webhookPrivateHosts);
+    } catch (error) {
+      throw new Error(`webhook URL ${(error as Error).message}`);
+    }
     for (const event of events ?? []) if (!EVENT_NAMES.includes(event)) throw new Error(`unknown event "${event}"`);
     const webhook = await this.webhooks.create(organizationId, parsed.toString(), events ?? null);
     this.hooks.webhooksChanged?.(organizationId);

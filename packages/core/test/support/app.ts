@@ -13,6 +13,8 @@ export const TEST_CONFIG = {
   publicUrl: 'https://localhost:5001/api/v1',
   // The recordings' external proxy (albumkit's default is its own /proxy route).
   proxy: { url: 'https://sharinpix-proxy-dev.herokuapp.com' },
+  // The tests' webhook receivers listen on loopback, which the remote policy refuses by default.
+  webhookPrivateHosts: ['127.0.0.1:*'],
 } satisfies Partial<AlbumkitOptions>;
 
 const silent = { error() {}, warn() {} };

@@ -1,8 +1,6 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { checkLiteralAddress, checkRemoteUrl, pinnedLookup, RemoteTargetError } from '@albumkit/core';
 import { RemoteReadError } from '../metadata/errors.js';
 
 export interface RemoteFilePolicy {
@@ -14,7 +12,7 @@ export interface RemoteFilePolicy {
   maxRedirects: number;
   /**
    * Hosts that may be reached although they resolve to private, loopback or link-local
-   * addresses (an intranet server): `host` (default port) or `host:port`, matched exactly.
+   * addresses (an intranet server): `host` (default port), `host:port` or `host:*` (any port), matched exactly.
    * Every other host must resolve only to public addresses.
    */
   allowPrivateHosts: readonly string[];
@@ -29,7 +27,6 @@ export interface RemoteFile {
   url: string;
 }
 
-const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -59,60 +56,28 @@ export async function fetchRemoteFile(url: string, headers: Record<string, strin
   }
 }
 
+/** The remote policy's refusals, as the errors of a remote read (permanent ones are not retried). */
+function readError(error: unknown): RemoteReadError {
+  if (error instanceof RemoteReadError) return error;
+  if (error instanceof RemoteTargetError) return new RemoteReadError(error.message, { unrecoverable: error.permanent, cause: error.cause });
+  return new RemoteReadError(`network error: ${(error as Error).message}`, { unrecoverable: false, cause: error });
+}
+
 function checkTarget(url: string): URL {
-  let parsed: URL;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new RemoteReadError('refused: not a valid absolute URL', { unrecoverable: true });
+    return checkRemoteUrl(url);
+  } catch (error) {
+    throw readError(error);
   }
-  if (!(parsed.protocol in DEFAULT_PORTS)) throw new RemoteReadError(`refused: scheme ${parsed.protocol} (http and https only)`, { unrecoverable: true });
-  if (parsed.username || parsed.password) throw new RemoteReadError('refused: credentials in the URL', { unrecoverable: true });
-  return parsed;
-}
-
-/** Whether a host (as in the URL, port included) may reach non-public addresses. */
-function privateAllowed(target: URL, policy: RemoteFilePolicy): boolean {
-  const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  const port = target.port || DEFAULT_PORTS[target.protocol]!;
-  return policy.allowPrivateHosts.some((entry) => {
-    const wanted = entry.trim().toLowerCase();
-    return wanted === `${host}:${port}` || wanted === `[${host}]:${port}` || (port === DEFAULT_PORTS[target.protocol] && (wanted === host || wanted === `[${host}]`));
-  });
-}
-
-/** Public unicast only: `ipaddr.js` names every special range (loopback, private, linkLocal, carrierGradeNat, uniqueLocal, reserved…). */
-export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
-}
-
-/** A lookup that answers only checked addresses; net.connect uses what it answers, so the check is the connection's. */
-function pinnedLookup(target: URL, policy: RemoteFilePolicy): LookupFunction {
-  const allowPrivate = privateAllowed(target, policy);
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { all: true, ...(options.family ? { family: options.family } : {}) })
-      .then((found) => {
-        if (found.length === 0) throw new RemoteReadError(`refused: ${hostname} has no address`, { unrecoverable: true });
-        const refused = found.find((entry) => !allowPrivate && !isPublicAddress(entry.address));
-        if (refused) throw new RemoteReadError(`refused: ${hostname} resolves to ${refused.address}, not a public address`, { unrecoverable: true });
-        if (options.all) callback(null, found);
-        else callback(null, found[0]!.address, found[0]!.family);
-      })
-      .catch((error: unknown) => {
-        const failure =
-          error instanceof RemoteReadError ? error : new RemoteReadError(`cannot resolve ${hostname}: ${(error as Error).message}`, { unrecoverable: (error as { code?: string }).code === 'ENOTFOUND', cause: error });
-        callback(failure as NodeJS.ErrnoException, '', 4);
-      });
-  };
 }
 
 type Answer = { kind: 'file'; file: Omit<RemoteFile, 'url'> } | { kind: 'redirect'; location: string };
 
 function request(target: URL, headers: Record<string, string>, policy: RemoteFilePolicy, deadline: number): Promise<Answer> {
-  const literal = target.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !privateAllowed(target, policy) && !isPublicAddress(literal)) {
-    return Promise.reject(new RemoteReadError(`refused: ${literal} is not a public address`, { unrecoverable: true }));
+  try {
+    checkLiteralAddress(target, policy.allowPrivateHosts);
+  } catch (error) {
+    return Promise.reject(readError(error));
   }
   const left = deadline - Date.now();
   if (left <= 0) return Promise.reject(timedOut(policy));
@@ -124,7 +89,7 @@ function request(target: URL, headers: Record<string, string>, policy: RemoteFil
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      reject(error instanceof RemoteReadError ? error : new RemoteReadError(`network error: ${(error as Error).message}`, { unrecoverable: false, cause: error }));
+      reject(readError(error));
     };
     const timer = setTimeout(() => fail(timedOut(policy)), left);
     const req = client.request(
@@ -132,7 +97,7 @@ function request(target: URL, headers: Record<string, string>, policy: RemoteFil
       {
         method: 'GET',
         headers: { ...headers, 'accept-encoding': 'identity', 'user-agent': 'albumkit-import' },
-        lookup: pinnedLookup(target, policy),
+        lookup: pinnedLookup(target, policy.allowPrivateHosts),
         agent: false,
       },
       (res) => {
