@@ -11,6 +11,8 @@
 //   ALBUMKIT_SECRET      token key; absent: a development secret generated once in $ALBUMKIT_HOME/dev-secret
 //   ALBUMKIT_PUBLIC_URL  public base of the API (default http://localhost:$PORT/api/v1)
 //   REDIS_URL            BullMQ; absent: jobs run in this process
+//   REDIS_SENTINELS      instead of REDIS_URL, Redis behind Sentinel: host:port,… with REDIS_SENTINEL_NAME
+//                        (and REDIS_SENTINEL_PASSWORD, REDIS_PASSWORD if they are needed)
 //   ALBUMKIT_QUEUE_PREFIX  with REDIS_URL, prefix of the BullMQ queue names (default albumkit), as for albumkit-worker
 //   ALBUMKIT_WORKERS     `external`: with REDIS_URL, do not run a worker here (start `npx albumkit-worker`)
 import { createServer } from 'node:http';
@@ -62,8 +64,8 @@ async function main() {
   const queuePrefix = env.ALBUMKIT_QUEUE_PREFIX || undefined;
   const home = localHome(env);
   const external = env.ALBUMKIT_WORKERS === 'external';
-  if (external && (!env.REDIS_URL || !env.DATABASE_URL)) {
-    throw new Error('ALBUMKIT_WORKERS=external needs REDIS_URL and DATABASE_URL: separate workers share Redis and PostgreSQL with the API');
+  if (external && (!(env.REDIS_URL || env.REDIS_SENTINELS) || !env.DATABASE_URL)) {
+    throw new Error('ALBUMKIT_WORKERS=external needs REDIS_URL (or REDIS_SENTINELS) and DATABASE_URL: separate workers share Redis and PostgreSQL with the API');
   }
 
   // Embedded defaults: each is used only when its variable is absent.
@@ -82,7 +84,7 @@ async function main() {
 
   // The address people open: localhost when listening on loopback or every interface, else HOST itself.
   const address = `http://${browsable(host)}:${port}`;
-  const { config, redisUrl } = configFromEnv(
+  const { config, redisUrl, redis } = configFromEnv(
     {
       ...env,
       PORT: String(port),
@@ -100,11 +102,11 @@ async function main() {
   const albumkit = await createAlbumkit({
     ...config,
     logger,
-    jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix: queuePrefix }) : (ak) => inProcessJobs(ak, importOptions),
+    jobs: redisUrl || redis ? () => new BullMqJobs({ redisUrl, redis, prefix: queuePrefix }) : (ak) => inProcessJobs(ak, importOptions),
   });
   stopping.unshift(step('finishing jobs and closing the database', () => albumkit.close()));
-  if (redisUrl && !external) {
-    const worker = startWorker({ albumkit, redisUrl, prefix: queuePrefix, logger, ...importOptions });
+  if ((redisUrl || redis) && !external) {
+    const worker = startWorker({ albumkit, redisUrl, redis, prefix: queuePrefix, logger, ...importOptions });
     stopping.unshift(step('stopping the worker', () => worker.close(5000)));
   }
 
@@ -171,11 +173,12 @@ async function main() {
       : 'that interface only';
   const queues = `queues ${queuePrefix ?? 'albumkit'}-*`;
   const database = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${shown(config.dataDir)}`;
-  const jobs = !redisUrl
+  const on = redis ? 'REDIS_SENTINELS' : 'REDIS_URL';
+  const jobs = !(redisUrl || redis)
     ? 'in this process'
     : external
-      ? `BullMQ on REDIS_URL (${queues}), separate workers (npx albumkit-worker)`
-      : `BullMQ on REDIS_URL (${queues}), worker in this process`;
+      ? `BullMQ on ${on} (${queues}), separate workers (npx albumkit-worker)`
+      : `BullMQ on ${on} (${queues}), worker in this process`;
   console.log(`
   albumkit demo is running${demo.created ? ' (demo organization and user created)' : ''}
 
@@ -198,7 +201,7 @@ ${devSecret ? `\n  Tokens are signed with a DEVELOPMENT ONLY secret kept in ${sh
     const secret = devSecret ? `ALBUMKIT_SECRET="$(cat ${shown(devSecret.path)})"` : 'ALBUMKIT_SECRET=…';
     const prefix = queuePrefix ? ` ALBUMKIT_QUEUE_PREFIX=${shellWord(queuePrefix)}` : '';
     console.log(`  Jobs wait for separate workers. Start one or more in other terminals, with the same settings:
-    DATABASE_URL=… REDIS_URL=… ${secret} ALBUMKIT_PUBLIC_URL=${config.publicUrl}${prefix} \\
+    DATABASE_URL=… ${redis ? 'REDIS_SENTINELS=… REDIS_SENTINEL_NAME=…' : 'REDIS_URL=…'} ${secret} ALBUMKIT_PUBLIC_URL=${config.publicUrl}${prefix} \\
       CLOUDINARY_URL="${localCloudinary ? cloudinaryUrl : '…'}" npx albumkit-worker
 `);
   }

@@ -1,7 +1,7 @@
 // A Fastify app with the albumkit plugin registered under /api/v1 next to its own routes, its jobs
 // included (notifications, EXIF/GPS extraction, webhooks): in this process by default, on BullMQ
 // with REDIS_URL. albumkit logs through Fastify's logger.
-// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL, REDIS_URL (optional),
+// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL, REDIS_URL (optional; or REDIS_SENTINELS, see README),
 // ALBUMKIT_QUEUE_PREFIX (with REDIS_URL), and HOST (default 127.0.0.1, this machine only;
 // HOST=0.0.0.0 listens on every interface).
 import { configFromEnv, createAlbumkit } from '@albumkit/core';
@@ -9,7 +9,7 @@ import { albumkitFastify } from '@albumkit/http-adapter/fastify';
 import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import Fastify from 'fastify';
 
-const { config, port, redisUrl } = configFromEnv();
+const { config, port, redisUrl, redis } = configFromEnv();
 const host = process.env.HOST || '127.0.0.1';
 const prefix = process.env.ALBUMKIT_QUEUE_PREFIX || undefined;
 
@@ -26,10 +26,10 @@ const logger = app.log.child({ name: 'albumkit' });
 const albumkit = await createAlbumkit({
   ...config,
   logger,
-  jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix }) : (ak) => inProcessJobs(ak),
+  jobs: redisUrl || redis ? () => new BullMqJobs({ redisUrl, redis, prefix }) : (ak) => inProcessJobs(ak),
 });
 // With Redis, a worker runs here too; more can run elsewhere (`npx albumkit-worker`, same settings).
-const worker = redisUrl ? startWorker({ albumkit, redisUrl, prefix, logger }) : undefined;
+const worker = redisUrl || redis ? startWorker({ albumkit, redisUrl, redis, prefix, logger }) : undefined;
 
 app.get('/', async () => ({ hello: 'host app' }));
 await app.register(albumkitFastify(albumkit, { cors: { origins: ['http://localhost:5173'] } }), { prefix: '/api/v1' });
@@ -39,6 +39,6 @@ app.addHook('onClose', async () => {
   await albumkit.close();
 });
 
-app.log.info(`jobs: ${redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
+app.log.info(`jobs: ${redisUrl || redis ? `BullMQ on ${redis ? 'REDIS_SENTINELS' : 'REDIS_URL'} (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process'}`);
 await app.listen({ port, host }); // logs "Server listening at http://<address>:<port>"
 process.on('SIGTERM', () => app.close());

@@ -1,6 +1,6 @@
 // A Koa app with albumkit answering under /api/v1 next to its own routes, its jobs included
 // (notifications, EXIF/GPS extraction, webhooks): in this process by default, on BullMQ with REDIS_URL.
-// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL, REDIS_URL (optional),
+// Env: PORT, DATABASE_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL, REDIS_URL (optional; or REDIS_SENTINELS, see README),
 // ALBUMKIT_QUEUE_PREFIX (with REDIS_URL), and HOST (default 127.0.0.1, this machine only;
 // HOST=0.0.0.0 listens on every interface).
 import { createServer } from 'node:http';
@@ -10,15 +10,15 @@ import { BullMqJobs, inProcessJobs, startWorker } from '@albumkit/worker';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 
-const { config, port, redisUrl } = configFromEnv();
+const { config, port, redisUrl, redis } = configFromEnv();
 const host = process.env.HOST || '127.0.0.1';
 const prefix = process.env.ALBUMKIT_QUEUE_PREFIX || undefined;
 const albumkit = await createAlbumkit({
   ...config,
-  jobs: redisUrl ? () => new BullMqJobs({ redisUrl, prefix }) : (ak) => inProcessJobs(ak),
+  jobs: redisUrl || redis ? () => new BullMqJobs({ redisUrl, redis, prefix }) : (ak) => inProcessJobs(ak),
 });
 // With Redis, a worker runs here too; more can run elsewhere (`npx albumkit-worker`, same settings).
-const worker = redisUrl ? startWorker({ albumkit, redisUrl, prefix }) : undefined;
+const worker = redisUrl || redis ? startWorker({ albumkit, redisUrl, redis, prefix }) : undefined;
 
 const app = new Koa();
 app.use(bodyParser()); // albumkit uses the ctx.request.rawBody it keeps
@@ -36,7 +36,7 @@ server.listen(port, host, () => {
   const { address, family, port: bound } = server.address();
   const shown = family === 'IPv6' ? `[${address}]` : address;
   const wildcard = address === '0.0.0.0' || address === '::';
-  const jobs = redisUrl ? `BullMQ on REDIS_URL (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process';
+  const jobs = redisUrl || redis ? `BullMQ on ${redis ? 'REDIS_SENTINELS' : 'REDIS_URL'} (queues ${prefix ?? 'albumkit'}-*), worker in this process` : 'in this process';
   console.log(`listening on http://${shown}:${bound}${wildcard ? ' (all interfaces)' : ''}\njobs: ${jobs}`);
 });
 // Stop taking requests, let running jobs finish (5 s at most), then close the database.

@@ -168,14 +168,65 @@ export function parseCloudinaryUrl(value: string): AlbumkitConfigInput['cloudina
   };
 }
 
+/**
+ * Redis behind Sentinel, as ioredis takes it (the `redis` option of `BullMqJobs` and `startWorker`):
+ * the clients ask the sentinels where the master of `name` is, and ask again after a failover.
+ */
+export interface RedisSentinelSettings {
+  sentinels: { host: string; port: number }[];
+  /** The master's name in the sentinels' configuration (`sentinel monitor <name> …`). */
+  name: string;
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf). */
+  sentinelPassword?: string;
+  /** Password of the master and its replicas. */
+  password?: string;
+}
+
 export interface EnvConfig {
   config: AlbumkitConfig;
   port: number;
+  /** `REDIS_URL`: one Redis server. */
   redisUrl: string | undefined;
+  /** `REDIS_SENTINELS` and the variables that go with it: Redis behind Sentinel. At most one of `redisUrl` and `redis` is set. */
+  redis: RedisSentinelSettings | undefined;
+}
+
+/** `host:port,host:port` (port 26379 when left out; `[::1]:26379` for IPv6) into sentinel addresses; undefined if one is wrong. */
+function parseSentinels(value: string): { host: string; port: number }[] | undefined {
+  const sentinels: { host: string; port: number }[] = [];
+  for (const item of value.split(',').map((part) => part.trim())) {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+))(?::(\d{1,5}))?$/.exec(item);
+    const port = Number(match?.[3] ?? 26379);
+    if (!match || port < 1 || port > 65535) return undefined;
+    sentinels.push({ host: match[1] ?? match[2]!, port });
+  }
+  return sentinels;
+}
+
+/** Sentinel settings from the environment; what is wrong goes onto `problems`. */
+function sentinelFromEnv(env: Record<string, string | undefined>, problems: string[]): RedisSentinelSettings | undefined {
+  const list = env.REDIS_SENTINELS || undefined;
+  const name = env.REDIS_SENTINEL_NAME || undefined;
+  const sentinelPassword = env.REDIS_SENTINEL_PASSWORD || undefined;
+  const password = env.REDIS_PASSWORD || undefined;
+  if (!list) {
+    // Set without REDIS_SENTINELS, they would be ignored: say so rather than connect without them.
+    if (name) problems.push('REDIS_SENTINEL_NAME is read only with REDIS_SENTINELS');
+    if (sentinelPassword) problems.push('REDIS_SENTINEL_PASSWORD is read only with REDIS_SENTINELS');
+    if (password) problems.push('REDIS_PASSWORD is read only with REDIS_SENTINELS (with REDIS_URL, the password goes in the URL: redis://:<password>@host:port)');
+    return undefined;
+  }
+  if (env.REDIS_URL) problems.push('REDIS_URL and REDIS_SENTINELS are both set: set one of them');
+  const sentinels = parseSentinels(list);
+  if (!sentinels) problems.push(`REDIS_SENTINELS: "${list}" is not a list of host:port (e.g. 10.0.0.1:26379,10.0.0.2:26379)`);
+  if (!name) problems.push('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master name of `sentinel monitor <name> …`)');
+  if (!sentinels || !name) return undefined;
+  return { sentinels, name, ...(sentinelPassword ? { sentinelPassword } : {}), ...(password ? { password } : {}) };
 }
 
 /**
- * Reads `PORT`, `DATABASE_URL`, `REDIS_URL`, `ALBUMKIT_SECRET`, `CLOUDINARY_URL`,
+ * Reads `PORT`, `DATABASE_URL`, `REDIS_URL` (or `REDIS_SENTINELS`, `REDIS_SENTINEL_NAME`,
+ * `REDIS_SENTINEL_PASSWORD`, `REDIS_PASSWORD`), `ALBUMKIT_SECRET`, `CLOUDINARY_URL`,
  * `ALBUMKIT_PUBLIC_URL` (and `ALBUMKIT_DATA_DIR`, `ALBUMKIT_WEBHOOK_PRIVATE_HOSTS`: comma-separated). Every error names its variable.
  */
 export function configFromEnv(env: Record<string, string | undefined> = process.env, defaults: Partial<AlbumkitConfigInput> = {}): EnvConfig {
@@ -212,6 +263,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   }
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  const redis = sentinelFromEnv(env, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`);
@@ -225,5 +277,5 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     dataDir: env.ALBUMKIT_DATA_DIR || defaults.dataDir || (databaseUrl ? undefined : '.data/pglite'),
     ...(env.ALBUMKIT_WEBHOOK_PRIVATE_HOSTS ? { webhookPrivateHosts: env.ALBUMKIT_WEBHOOK_PRIVATE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) } : {}),
   });
-  return { config, port, redisUrl };
+  return { config, port, redisUrl, redis };
 }

@@ -1,5 +1,5 @@
 export { createAlbumkit, type Albumkit, type AlbumkitOptions } from './albumkit.js';
-export { parseConfig, configFromEnv, parseCloudinaryUrl, type AlbumkitConfig, type AlbumkitConfigInput, type EnvConfig } from './config.js';
+export { parseConfig, configFromEnv, parseCloudinaryUrl, type AlbumkitConfig, type AlbumkitConfigInput, type EnvConfig, type RedisSentinelSettings } from './config.js';
 export * from './errors.js';
 export type { CoreHandler, CoreRequest, CoreResponse, HeaderValue, PublicHandler } from './http/types.js';
 export { BASE_HEADERS, buildResponse, errorResponse, requestIdFrom } from './http/responses.js';

@@ -13,11 +13,19 @@ import {
   type QueueDepth,
 } from '@albumkit/core';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { DEFAULT_RETRY, jobOptions, queueName, redisRetryStrategy, type RetryPolicy } from './queues.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { DEFAULT_RETRY, jobOptions, queueName, type RetryPolicy } from './queues.js';
+import { createRedisConnection } from './redis.js';
 
 export interface BullMqJobsOptions {
-  redisUrl: string;
+  /** One Redis server (`redis://` or `rediss://`). Either this or `redis` is enough. */
+  redisUrl?: string;
+  /**
+   * ioredis connection options, e.g. Redis behind Sentinel:
+   * `{ sentinels: [{ host, port }, …], name: 'mymaster', sentinelPassword?, password? }`.
+   * With `redisUrl` too, they complete and override the URL's. Redis Cluster is not supported.
+   */
+  redis?: RedisOptions;
   /** Queue name prefix (default `albumkit`). */
   prefix?: string;
   retry?: Partial<Record<JobName, RetryPolicy>>;
@@ -56,13 +64,8 @@ export class BullMqJobs implements JobPort, OpsAware {
   constructor(options: BullMqJobsOptions) {
     this.health = new Health({ logger: options.logger ?? { error: console.error, warn: console.warn } });
     this.maxQueueLagMs = options.maxQueueLagMs ?? 300_000;
-    // Auto-pipelining: the jobs enqueued in one turn of the event loop go to Redis in one write.
-    this.connection = new Redis(options.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
-      retryStrategy: redisRetryStrategy,
-    });
+    // Fails fast while Redis is away, and auto-pipelined: see createRedisConnection's producer role.
+    this.connection = createRedisConnection(options, 'producer');
     // Every reconnection attempt fails with an error event: one log line per outage, not one per attempt.
     this.connection.on('error', (error) => {
       this.lastError = error;

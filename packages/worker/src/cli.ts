@@ -7,21 +7,23 @@ import { startWorker } from './worker.js';
 
 /**
  * `albumkit-worker`: a worker process configured from the same environment as the API
- * (DATABASE_URL, REDIS_URL, ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL), plus
+ * (DATABASE_URL, REDIS_URL or REDIS_SENTINELS + REDIS_SENTINEL_NAME [+ REDIS_SENTINEL_PASSWORD,
+ * REDIS_PASSWORD], ALBUMKIT_SECRET, CLOUDINARY_URL, ALBUMKIT_PUBLIC_URL), plus
  * ALBUMKIT_QUEUE_PREFIX, ALBUMKIT_WORKER_CONCURRENCY, ALBUMKIT_SHUTDOWN_TIMEOUT_MS,
  * ALBUMKIT_LOCK_DURATION_MS, ALBUMKIT_STALLED_INTERVAL_MS and ALBUMKIT_IMPORT_PRIVATE_HOSTS. Scale out by starting more.
  */
 async function main(): Promise<void> {
   const logger = pino({ name: 'albumkit-worker' });
-  const { config, redisUrl } = configFromEnv();
-  if (!redisUrl) throw new Error('REDIS_URL is required: without Redis, jobs run inside the API process');
+  const { config, redisUrl, redis } = configFromEnv();
+  if (!redisUrl && !redis) throw new Error('REDIS_URL (or REDIS_SENTINELS) is required: without Redis, jobs run inside the API process');
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required: a worker process shares PostgreSQL with the API');
   const prefix = process.env.ALBUMKIT_QUEUE_PREFIX || undefined;
-  const albumkit = await createAlbumkit({ ...config, logger, jobs: () => new BullMqJobs({ redisUrl, prefix }) });
+  const albumkit = await createAlbumkit({ ...config, logger, jobs: () => new BullMqJobs({ redisUrl, redis, prefix }) });
   const concurrency = Number(process.env.ALBUMKIT_WORKER_CONCURRENCY ?? '') || undefined;
   const worker = startWorker({
     albumkit,
     redisUrl,
+    redis,
     prefix,
     logger,
     ...importOptionsFromEnv(),

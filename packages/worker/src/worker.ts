@@ -12,13 +12,21 @@ import {
   type Processors,
 } from '@albumkit/core';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { createProcessors, type ProcessorOptions } from './processors.js';
-import { DEFAULT_RETRY, jobOptions, PURGE_SCHEDULER, queueName, redisRetryStrategy } from './queues.js';
+import { DEFAULT_RETRY, jobOptions, PURGE_SCHEDULER, queueName } from './queues.js';
+import { createRedisConnection } from './redis.js';
 
 export interface WorkerOptions extends ProcessorOptions {
   albumkit: Albumkit;
-  redisUrl: string;
+  /** One Redis server (`redis://` or `rediss://`). Either this or `redis` is enough. */
+  redisUrl?: string;
+  /**
+   * ioredis connection options, e.g. Redis behind Sentinel:
+   * `{ sentinels: [{ host, port }, …], name: 'mymaster', sentinelPassword?, password? }`.
+   * With `redisUrl` too, they complete and override the URL's. Redis Cluster is not supported.
+   */
+  redis?: RedisOptions;
   prefix?: string;
   /** Jobs run at once, per queue. */
   concurrency?: Partial<Record<JobName, number>>;
@@ -63,7 +71,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const processors = observedProcessors({ ...createProcessors(albumkit, options), ...options.processors } as Processors, albumkit.telemetry, (name) =>
     queueName(prefix, name),
   );
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, retryStrategy: redisRetryStrategy });
+  const connection = createRedisConnection(options, 'worker');
   let lastError: unknown;
   // Each reconnection attempt (of this connection and of the workers' blocking ones) fails with
   // an error event: one log line per outage.

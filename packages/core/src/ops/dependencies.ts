@@ -1,6 +1,6 @@
 /** What to check when a dependency is unreachable: the setting that names it, in the environment and in code. */
 export const DATABASE_HINT = 'check DATABASE_URL (the databaseUrl option) and that PostgreSQL accepts connections';
-export const REDIS_HINT = 'check REDIS_URL (the redisUrl option of BullMqJobs / startWorker) and that Redis accepts connections';
+export const REDIS_HINT = 'check REDIS_URL (the redisUrl option of BullMqJobs / startWorker) or REDIS_SENTINELS (the redis option) and that Redis accepts connections';
 
 /** Socket errors and PostgreSQL states that mean "not reachable now", which retrying can fix. */
 const TRANSIENT_CODES = new Set([
@@ -24,6 +24,7 @@ const TRANSIENT_MESSAGES = [
   /connection is closed/i,
   /enableOfflineQueue/i,
   /max retries per request/i,
+  /all sentinels are unreachable/i, // ioredis with Sentinel, while it cannot ask where the master is
   /the database system is (starting up|shutting down)/i,
 ];
 
