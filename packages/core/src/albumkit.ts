@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { InProcessJobs } from './jobs/in-process.js';
 import type { JobPort, Processors } from './jobs/port.js';
 import { AlbumRepository } from './repositories/albums.js';
+import { DeadLetterRepository } from './repositories/dead-letters.js';
 import { EventRepository } from './repositories/events.js';
 import { WebhookRepository } from './repositories/webhooks.js';
 import { ImageRepository } from './repositories/images.js';
@@ -84,6 +85,8 @@ export interface Albumkit {
     webhooks: WebhookRepository;
     notifications: NotificationRepository;
     tags: TagRepository;
+    /** Jobs that failed for good, kept for `albumkit-worker replay`. */
+    deadLetters: DeadLetterRepository;
   };
   serializers: { image: ImageSerializer };
   /** JSON of recently read images; on once the database's change feed is live. */
@@ -126,6 +129,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
     webhooks: new WebhookRepository(db),
     notifications: new NotificationRepository(db),
     tags: new TagRepository(db),
+    deadLetters: new DeadLetterRepository(db),
   };
   const tokens = new Tokens(
     config.secret,

@@ -42,6 +42,7 @@ export {
 export { InProcessJobs, type InProcessJobsOptions } from './jobs/in-process.js';
 export { EVENT_NAMES, type EventMap, type EventName, type EventPayloads, type UploadDonePayload, type ImageEventPayload, type ImageWebhookPayload, type TagEventPayload } from './events/bus.js';
 export { webhookSignature, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from './services/webhooks.js';
+export { DeadLetterRepository, type NewDeadLetter } from './repositories/dead-letters.js';
 export { checkLiteralAddress, checkRemoteUrl, isPublicAddress, pinnedLookup, privateHostAllowed, RemoteTargetError } from './net/remote-policy.js';
 export type { ProcessingResult } from './services/images.js';
 export type { Logger } from './logger.js';

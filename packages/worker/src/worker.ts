@@ -13,6 +13,7 @@ import {
 } from '@albumkit/core';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
+import { deadLetterOf, failedForGood, recordFailedJobs } from './dead-letters.js';
 import { createProcessors, type ProcessorOptions } from './processors.js';
 import { DEFAULT_RETRY, jobOptions, PURGE_SCHEDULER, queueName } from './queues.js';
 import { createRedisConnection } from './redis.js';
@@ -56,7 +57,7 @@ export interface RunningWorker {
   purgeScheduled: Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1, import: 4 };
+export const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1, import: 4 };
 
 /**
  * Starts one BullMQ worker per queue, running albumkit's processors. Each run is measured
@@ -104,9 +105,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         },
       );
       worker.on('failed', (job, error) => {
-        if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
-          logger.error({ err: error, job: name, id: job.id }, 'job failed for good');
-        }
+        if (!job || !failedForGood(job, error)) return;
+        logger.error({ err: error, job: name, id: job.id }, 'job failed for good (kept as a dead letter: albumkit-worker replay)');
+        // Kept in PostgreSQL; if it is away now, the sweep records it from BullMQ's failed set later.
+        albumkit.repositories.deadLetters
+          .record([deadLetterOf(name, job, error?.message ?? job.failedReason, error instanceof UnrecoverableError)])
+          .catch((recordError: unknown) => logger.warn({ err: recordError, job: name, id: job.id }, 'dead letter not recorded yet (the sweep will)'));
       });
       worker.on('error', (error) => {
         if (isConnectionError(error)) redisDown(error);
@@ -117,6 +121,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   ) as Record<JobName, Worker>;
 
   const sweepAfter = options.sweepAfterMs ?? 5 * 60_000;
+  // BullMQ keeps failed jobs a week: the first sweep looks that far back, the next ones since the previous.
+  let failuresSince = Date.now() - 7 * 24 * 3600_000;
   const sweep = sweepAfter
     ? setInterval(async () => {
         try {
@@ -126,6 +132,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
           for (const image of await albumkit.images.unprocessed(before, 500)) {
             await albumkit.images.enqueueProcessing(image);
           }
+          // Webhook deliveries whose enqueue was lost (the outbox), and failures not recorded as dead letters yet.
+          await albumkit.events.enqueuePendingWebhooks(before);
+          failuresSince = (await recordFailedJobs(albumkit, connection, prefix, failuresSince)).next - 60_000;
           health.reportUp('database');
         } catch (error) {
           // The next sweep tries again; an unreachable dependency is reported once, not every sweep.

@@ -3,7 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../core/test/support/app.js';
 import { BullMqJobs } from '../src/bullmq-jobs.js';
+import { recordFailedJobs, replayDeadLetters } from '../src/dead-letters.js';
 import { startWorker, type RunningWorker } from '../src/worker.js';
+import { until } from './support/notifications.js';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 
 describe('retries on BullMQ', () => {
@@ -12,8 +14,9 @@ describe('retries on BullMQ', () => {
   let worker: RunningWorker;
   const attempts = new Map<string, number>();
 
+  const prefix = uniquePrefix();
+
   beforeAll(async () => {
-    const prefix = uniquePrefix();
     app = await createTestApp('postgres', {
       jobs: () => (jobs = new BullMqJobs({ redisUrl: REDIS_URL, prefix, retry: { metadata: { attempts: 4, backoffMs: 20 } } })),
     });
@@ -67,5 +70,43 @@ describe('retries on BullMQ', () => {
     expect(await settle('down-1')).toBe('failed');
     expect(attempts.get('down-1')).toBe(4);
     expect((await jobs.counts()).metadata.failed).toBe(2);
+  });
+
+  it('keeps each job that failed for good as a dead letter in PostgreSQL, with its reason', async () => {
+    const letters = app.albumkit.repositories.deadLetters;
+    await until(async () => (await letters.ofJob('metadata', 'metadata-down-1')).length === 1 && (await letters.ofJob('metadata', 'metadata-broken-1')).length === 1);
+    const [down] = await letters.ofJob('metadata', 'metadata-down-1');
+    expect(down).toMatchObject({ subject: 'down-1', reason: 'still down', attempts: 4, retryable: true, replayed_at: null, data: { organizationId: 'o', imageId: 'down-1' } });
+    const [broken] = await letters.ofJob('metadata', 'metadata-broken-1');
+    expect(broken).toMatchObject({ reason: 'cannot ever succeed', attempts: 1, retryable: false });
+    // `replay` takes the exhausted one; the unrecoverable one only when asked for all.
+    expect((await letters.waiting({ queue: 'metadata' })).map((l) => l.job_id)).toEqual(['metadata-down-1']);
+    expect((await letters.waiting({ queue: 'metadata', all: true })).map((l) => l.job_id).sort()).toEqual(['metadata-broken-1', 'metadata-down-1']);
+  });
+
+  it('records, from BullMQ\'s failed set, a failure whose dead letter could not be written (PostgreSQL away then), once', async () => {
+    await app.albumkit.database.db.deleteFrom('dead_letters').execute();
+    const first = await recordFailedJobs(app.albumkit, jobs.connection, prefix, 0);
+    expect(first.recorded).toBe(2);
+    const [down] = await app.albumkit.repositories.deadLetters.ofJob('metadata', 'metadata-down-1');
+    expect(down).toMatchObject({ reason: 'still down', attempts: 4, retryable: true });
+    const [broken] = await app.albumkit.repositories.deadLetters.ofJob('metadata', 'metadata-broken-1');
+    expect(broken).toMatchObject({ retryable: false });
+    // The same failures again: already recorded.
+    expect((await recordFailedJobs(app.albumkit, jobs.connection, prefix, 0)).recorded).toBe(0);
+  });
+
+  it('replays a dead letter once: the job runs again under its own id, and a second replay finds nothing', async () => {
+    const report = await replayDeadLetters({ albumkit: app.albumkit, connection: jobs.connection, prefix, queue: 'metadata', retry: { metadata: { attempts: 1, backoffMs: 10 } } });
+    expect(report).toEqual({ replayed: { metadata: 1 }, alreadyQueued: 0, unrecoverableLeft: 1 });
+    expect(await settle('down-1')).toBe('failed'); // still down: it ran once more (attempt 1 of 1) and failed again
+    expect(attempts.get('down-1')).toBe(1);
+    // The replayed letter is stamped; the new failure is a letter of its own, waiting.
+    await until(async () => (await app.albumkit.repositories.deadLetters.ofJob('metadata', 'metadata-down-1')).length === 2);
+    const [latest, replayed] = await app.albumkit.repositories.deadLetters.ofJob('metadata', 'metadata-down-1');
+    expect(replayed).toMatchObject({ replays: 1, attempts: 4 });
+    expect(replayed!.replayed_at).not.toBeNull();
+    expect(latest).toMatchObject({ replays: 0, replayed_at: null, attempts: 1 });
+    expect((await replayDeadLetters({ albumkit: app.albumkit, connection: jobs.connection, prefix, queue: 'metadata', dryRun: true })).replayed).toEqual({ metadata: 1 });
   });
 });

@@ -140,6 +140,24 @@ export interface EventTable {
   type: string;
   payload: JsonColumn;
   created_at: Timestamp;
+  /** The webhook outbox: true (set by a trigger) while the event has subscribers whose jobs are not enqueued yet (migration 0021). */
+  webhooks_pending: Generated<boolean>;
+}
+
+/** A job that ran out of attempts or failed for good, kept for `albumkit-worker replay` (migration 0021). */
+export interface DeadLetterTable {
+  id: string;
+  queue: string;
+  job_id: string;
+  subject: string | null;
+  data: JsonColumn;
+  reason: string;
+  attempts: number;
+  retryable: boolean;
+  failed_at: Timestamp;
+  replayed_at: Timestamp | null;
+  replays: Generated<number>;
+  created_at: Generated<Timestamp>;
 }
 
 export interface WebhookTable {
@@ -195,6 +213,7 @@ export interface Database {
   image_external_urls: ImageExternalUrlTable;
   imports: ImportTable;
   downloads: DownloadTable;
+  dead_letters: DeadLetterTable;
 }
 
 /** The annotation drawn over an image: SVG text and the editor's state, as the client sent them. */
@@ -213,7 +232,8 @@ export type Album = Selectable<AlbumTable>;
 export type Image = Selectable<ImageTable>;
 export type NewImage = Insertable<ImageTable>;
 export type ImageUpdate = Updateable<ImageTable>;
-export type AlbumEvent = Selectable<EventTable>;
+export type AlbumEvent = Omit<Selectable<EventTable>, 'webhooks_pending'>;
+export type DeadLetter = Selectable<DeadLetterTable>;
 export type Tag = Selectable<TagTable>;
 export type TagImage = Selectable<TagImageTable>;
 export type Webhook = Selectable<WebhookTable>;

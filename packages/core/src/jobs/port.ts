@@ -59,6 +59,24 @@ const digest = (text: string) => createHash('sha1').update(text).digest('hex');
  * Deterministic job ids: the same upload (organization + public_id + version) arriving several
  * times is one notification job. Hex digests, because BullMQ refuses `:` in custom ids.
  */
+/**
+ * What a job is about, as the sweeps name it in SQL: the image of a metadata job, the
+ * `<organization id>|<upload key>` of a notification job (`jobId` hashes the same text). A job that
+ * failed for good is recorded with it, so that the sweeps leave that work to the replay.
+ */
+export function jobSubject<K extends JobName>(name: K, data: JobPayloads[K]): string | null {
+  switch (name) {
+    case 'notification': {
+      const { organizationId, upload } = data as NotificationJob;
+      return `${organizationId}|${String(upload?.public_id)}@${String(upload?.version)}`;
+    }
+    case 'metadata':
+      return String((data as JobPayloads['metadata']).imageId);
+    default:
+      return null;
+  }
+}
+
 export function jobId<K extends JobName>(name: K, data: JobPayloads[K]): string {
   switch (name) {
     case 'notification': {

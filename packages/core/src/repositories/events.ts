@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { BATCH_FAILURES, Batches } from '../db/batches.js';
 import type { AlbumEvent, Database } from '../db/schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -25,6 +26,33 @@ export class EventRepository {
     for (let at = 0; at < rows.length; at += 1000) made.push(...(await db.insertInto('events').values(rows.slice(at, at + 1000)).returningAll().execute()));
     const byId = new Map(made.map((e) => [e.id, e]));
     return rows.map((row) => byId.get(row.id)!);
+  }
+
+  /** Events whose webhook jobs may not have been enqueued (the outbox), recorded before `before`, oldest first. */
+  pendingWebhooks(before: Date, limit: number): Promise<AlbumEvent[]> {
+    return this.db
+      .selectFrom('events')
+      .select(['id', 'organization_id', 'album_id', 'type', 'payload', 'created_at'])
+      .where('webhooks_pending', '=', true)
+      .where('created_at', '<', before)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The event's webhook jobs are enqueued: it leaves the outbox (events cleared meanwhile by others go in the same statement). */
+  webhooksEnqueued(id: string): Promise<void> {
+    return this.cleared.submit(id);
+  }
+
+  private readonly cleared = new Batches<string, void>(
+    (ids) => this.clearPending(ids).then(() => ids.map(() => undefined)),
+    (id) => this.clearPending([id]),
+    { maxBatch: 500, maxInFlight: 2, ...BATCH_FAILURES },
+  );
+
+  private async clearPending(ids: readonly string[]): Promise<void> {
+    await this.db.updateTable('events').set({ webhooks_pending: false }).where('id', 'in', [...ids]).where('webhooks_pending', '=', true).execute();
   }
 
   find(id: string): Promise<AlbumEvent | undefined> {

@@ -245,6 +245,18 @@ export class ImageRepository {
       .selectAll()
       .where('processed', '=', false)
       .where('created_at', '<', olderThan)
+      // Processing that failed for good waits for `albumkit-worker replay`.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('dead_letters as d')
+              .select(sql.lit(1).as('one'))
+              .where('d.queue', '=', 'metadata')
+              .where('d.subject', '=', sql<string>`images.id::text`)
+              .where('d.replayed_at', 'is', null),
+          ),
+        ),
+      )
       .orderBy('created_at')
       .limit(limit)
       .execute();

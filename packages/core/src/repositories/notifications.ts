@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { BATCH_FAILURES, Batches } from '../db/batches.js';
 import type { Database, NotificationTable, StoredNotification } from '../db/schema.js';
 import type { NotificationJob } from '../jobs/port.js';
@@ -42,6 +42,18 @@ export class NotificationRepository {
       .selectAll()
       .where('done_at', 'is', null)
       .where('received_at', '<', olderThan)
+      // A notification job that failed for good waits for `albumkit-worker replay`.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('dead_letters as d')
+              .select(sql.lit(1).as('one'))
+              .where('d.queue', '=', 'notification')
+              .where('d.subject', '=', sql<string>`notifications.organization_id::text || '|' || notifications.upload_key`)
+              .where('d.replayed_at', 'is', null),
+          ),
+        ),
+      )
       .orderBy('received_at')
       .limit(limit)
       .execute();

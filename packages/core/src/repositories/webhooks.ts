@@ -33,6 +33,19 @@ export class WebhookRepository {
     await this.db.insertInto('webhook_deliveries').values({ id: randomUUID(), ...delivery }).execute();
   }
 
+  /** Whether the event already reached the webhook (a job run again, by a replay or a sweep, must not send it twice). */
+  async delivered(eventId: string, webhookId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('event_id', '=', eventId)
+      .where('webhook_id', '=', webhookId)
+      .where('status', '=', 'delivered')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   deliveries(eventId: string): Promise<WebhookDelivery[]> {
     return this.db.selectFrom('webhook_deliveries').selectAll().where('event_id', '=', eventId).orderBy('created_at').execute();
   }

@@ -69,15 +69,38 @@ export class EventService {
       const type = event.type as EventName;
       this.deps.bus.emit(type, { ...(event.payload as EventPayloads[typeof type]), organization_id: event.organization_id } as never);
       try {
-        const jobs = this.deps.jobs();
-        if (!jobs.supports('webhook')) continue;
-        for (const webhook of await this.subscribers(event.organization_id, type)) {
-          await jobs.enqueue('webhook', { eventId: event.id, webhookId: webhook.id });
-        }
+        await this.enqueueWebhooks(event);
       } catch (error) {
-        // The event is recorded; a sweeper or an operator can deliver it later.
-        this.deps.logger.error({ err: error, eventId: event.id }, 'could not enqueue webhook deliveries');
+        // The event stays in the outbox (`webhooks_pending`): the worker's sweep enqueues it later.
+        this.deps.logger.error({ err: error, eventId: event.id }, 'could not enqueue webhook deliveries (left for the sweep)');
       }
     }
+  }
+
+  /** One webhook job per subscriber (job ids make a repeat a no-op), then the event leaves the outbox. */
+  private async enqueueWebhooks(event: AlbumEvent, sweeping = false): Promise<void> {
+    const jobs = this.deps.jobs();
+    if (!jobs.supports('webhook')) return;
+    const subscribers = await this.subscribers(event.organization_id, event.type as EventName);
+    for (const webhook of subscribers) await jobs.enqueue('webhook', { eventId: event.id, webhookId: webhook.id });
+    // Without a subscriber in the (cached) list, a pending event waits for the sweep, which reads them afresh.
+    if (subscribers.length > 0 || sweeping) await this.deps.events.webhooksEnqueued(event.id);
+  }
+
+  /**
+   * The outbox sweep: enqueues the webhook jobs of events recorded before `before` that are still
+   * pending (their process died after commit, or Redis was away). Resolves to how many it handled;
+   * throws (leaving the rest pending) when the queue or the database is unreachable.
+   */
+  async enqueuePendingWebhooks(before: Date, limit = 500): Promise<number> {
+    const pending = await this.deps.events.pendingWebhooks(before, limit);
+    const organizations = new Set<string>();
+    for (const event of pending) {
+      // Subscribers read afresh once per organization and sweep, not from the 5 s cache.
+      if (!organizations.has(event.organization_id)) this.forgetWebhooks(event.organization_id);
+      organizations.add(event.organization_id);
+      await this.enqueueWebhooks(event, true);
+    }
+    return pending.length;
   }
 }

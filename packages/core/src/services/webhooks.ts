@@ -94,8 +94,13 @@ export class WebhookService {
 
   /** Throws when the receiver did not answer 2xx, so that the job is retried with backoff. */
   async deliver(eventId: string, webhookId: string, attempt = 1): Promise<void> {
-    const [webhook, event] = await Promise.all([this.deps.webhooks.find(webhookId), this.deps.events.find(eventId)]);
+    const [webhook, event, delivered] = await Promise.all([
+      this.deps.webhooks.find(webhookId),
+      this.deps.events.find(eventId),
+      this.deps.webhooks.delivered(eventId, webhookId),
+    ]);
     if (!webhook || !event || !webhook.active) throw new UnrecoverableJobError('webhook or event no longer exists');
+    if (delivered) return; // once per event and webhook, however often the job runs
     if (webhook.organization_id !== event.organization_id) throw new UnrecoverableJobError('webhook of another organization');
     const body = new URLSearchParams({ p: JSON.stringify(await this.body(event)) }).toString();
     const timestamp = Math.floor(Date.now() / 1000);

@@ -17,6 +17,7 @@ import * as searchOrganizationIndexes from './0015_search_organization_indexes.j
 import * as imageExternalUrls from './0018_image_external_urls.js';
 import * as imports from './0019_imports.js';
 import * as downloads from './0020_downloads.js';
+import * as deadLetters from './0021_dead_letters.js';
 
 /** Every migration, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0018_image_external_urls': imageExternalUrls,
   '0019_imports': imports,
   '0020_downloads': downloads,
+  '0021_dead_letters': deadLetters,
 };
