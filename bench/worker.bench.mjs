@@ -9,12 +9,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { apiSignature, createAlbumkit, signNotification } from '@albumkit/core';
-import { BullMqJobs, startWorker, extractMetadataFromUrl } from '@albumkit/worker';
+import { BullMqJobs, DEFAULT_CONCURRENCY, startWorker, extractMetadataFromUrl } from '@albumkit/worker';
 import { startLocalCloudinary } from '@albumkit/testing';
 import { machineLine, table } from './machine.mjs';
 import { createTempDatabase } from './temp-database.mjs';
 
 const N = Number(process.env.BENCH_NOTIFICATIONS ?? 3000);
+// The notification queue's concurrency in the worker (default: the worker's own default).
+const CONCURRENCY = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
+const NOTIFICATION_CONCURRENCY = CONCURRENCY ?? DEFAULT_CONCURRENCY.notification;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `albumkit-bench-${randomBytes(3).toString('hex')}`;
 
@@ -31,15 +34,30 @@ const albumkitOptions = (databaseUrl, cloudinary) => ({
 if (process.argv[2] === '--worker') {
   const { databaseUrl, cloudinary, prefix: workerPrefix } = JSON.parse(process.argv[3]);
   const albumkit = await createAlbumkit({ ...albumkitOptions(databaseUrl, cloudinary), migrate: false, jobs: () => new BullMqJobs({ redisUrl: REDIS_URL, prefix: workerPrefix }) });
-  const worker = startWorker({ albumkit, redisUrl: REDIS_URL, prefix: workerPrefix, logger: { error: console.error, warn() {} }, sweepAfterMs: 0 });
+  // The worker starts on the parent's word, once every notification is accepted: the drain is timed alone.
+  let worker;
+  let cpuAtStart;
   let rssPeak = 0;
-  const sample = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+  // memoryUsage.rss() alone: memoryUsage() walks the heap spaces too, which costs the worker.
+  const sample = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 20);
   process.send({ ready: true });
   process.on('message', async (message) => {
-    if (message === 'usage') return process.send({ rssPeak: Math.max(rssPeak, process.memoryUsage().rss), cpu: process.cpuUsage() });
+    if (message === 'start') {
+      cpuAtStart = process.cpuUsage();
+      worker = startWorker({
+        albumkit,
+        redisUrl: REDIS_URL,
+        prefix: workerPrefix,
+        logger: { error: console.error, warn() {} },
+        sweepAfterMs: 0,
+        ...(CONCURRENCY ? { concurrency: { notification: CONCURRENCY } } : {}),
+      });
+      return;
+    }
+    if (message === 'usage') return process.send({ rssPeak: Math.max(rssPeak, process.memoryUsage.rss()), cpu: process.cpuUsage(cpuAtStart) });
     if (message !== 'stop') return;
     clearInterval(sample);
-    await worker.close(10_000);
+    await worker?.close(10_000);
     await albumkit.close();
     process.exit(0);
   });
@@ -78,10 +96,9 @@ const bodies = Array.from({ length: N }, (_, i) => {
   return JSON.stringify({ notification_type: 'upload', ...result, signature: apiSignature({ public_id: result.public_id, version: result.version }, cloud.apiSecret) });
 });
 
-// 1. Notifications to processed images.
+// 1. Notifications accepted (token, signature, record, enqueue), the worker not started yet.
 const countProcessed = async () =>
   Number((await albumkit.database.db.selectFrom('images').select((eb) => eb.fn.countAll().as('n')).where('processed', '=', true).executeTakeFirstOrThrow()).n);
-const started = performance.now();
 let acceptMs = 0;
 for (let i = 0; i < N; i += 100) {
   const t = performance.now();
@@ -98,26 +115,30 @@ for (let i = 0; i < N; i += 100) {
   acceptMs += performance.now() - t;
   if (responses.some((r) => r.status !== 201)) throw new Error('a notification was refused');
 }
+
+// 2. The worker drains the N notification jobs into processed images.
+const started = performance.now();
+workerProcess.send('start');
 while ((await countProcessed()) < N) {
   if (performance.now() - started > 300_000) throw new Error('timed out');
-  await sleep(20);
+  await sleep(10);
 }
-const endToEnd = (performance.now() - started) / 1000;
+const drain = (performance.now() - started) / 1000;
 const usageWaiting = fromWorker('rssPeak');
 workerProcess.send('usage');
 const { rssPeak, cpu: workerCpu } = await usageWaiting;
 workerProcess.send('stop');
 await new Promise((resolve) => workerProcess.once('exit', resolve));
 
-// 2. BullMQ no-op jobs on the same Redis, same concurrency.
+// 3. BullMQ no-op jobs on the same Redis: N jobs enqueued first, then drained by one worker at the same concurrency.
 const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 const noopQueue = new Queue(`${prefix}-noop`, { connection });
-let done = 0;
-const noopWorker = new Worker(`${prefix}-noop`, async () => void done++, { connection, concurrency: 20 });
-const noopStarted = performance.now();
 for (let i = 0; i < N; i += 500) {
   await noopQueue.addBulk(Array.from({ length: Math.min(500, N - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })));
 }
+let done = 0;
+const noopStarted = performance.now();
+const noopWorker = new Worker(`${prefix}-noop`, async () => void done++, { connection, concurrency: NOTIFICATION_CONCURRENCY });
 while (done < N) await sleep(5);
 const noop = (performance.now() - noopStarted) / 1000;
 await noopWorker.close();
@@ -147,23 +168,23 @@ await tempDatabase.drop();
 await new Queue(`${prefix}-x`, { connection: new Redis(REDIS_URL) }).close();
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const rate = N / endToEnd;
+const rate = N / drain;
 const noopRate = N / noop;
 const report = `## Worker: notifications to processed images
 
-${machineLine()}. ${fmt(N)} signed notifications posted to the API's handler (100 at a time) while one
-worker process (\`startWorker\`, as \`albumkit-worker\` runs it: notification queue at concurrency 20,
-metadata at 10) turns them into images; PostgreSQL and Redis on localhost; EXIF from the
-upload result's \`image_metadata\` (Cloudinary's path). Timed from the first notification posted
-to the last image processed. The no-op jobs: enqueued in bulk and run by one BullMQ worker
-(concurrency 20) in one process.
+${machineLine()}. ${fmt(N)} signed notifications posted to the API's handler (100 at a time) and
+accepted (recorded, enqueued) first; then one worker process (\`startWorker\`, as \`albumkit-worker\`
+runs it: notification queue at concurrency ${NOTIFICATION_CONCURRENCY}) turns the ${fmt(N)} jobs into images, timed from its start to the
+last image processed; PostgreSQL and Redis on localhost; EXIF from the upload result's
+\`image_metadata\` (Cloudinary's path), so one job per image. The no-op: ${fmt(N)} jobs enqueued in
+bulk first, then drained by one BullMQ worker at the same concurrency, on the same Redis.
 
 ${table(
   ['figure', 'albumkit', 'compared with', 'target'],
   [
-    ['notifications → processed images / s', fmt(rate), `BullMQ no-op jobs: ${fmt(noopRate)} / s (albumkit = ${((100 * rate) / noopRate).toFixed(0)}%)`, '≥ 1,000 / s, ≥ 20% of no-op'],
+    ['notification jobs → processed images / s', fmt(rate), `BullMQ no-op jobs: ${fmt(noopRate)} / s (albumkit = ${((100 * rate) / noopRate).toFixed(0)}%)`, '≥ 1,000 / s, ≥ 40% of no-op'],
     ['notifications accepted / s (API handler: token, signature, record, enqueue)', fmt(N / (acceptMs / 1000)), '', ''],
-    ['worker CPU time per image (user + system)', `${((workerCpu.user + workerCpu.system) / N).toFixed(0)} µs (${(workerCpu.user / N).toFixed(0)} + ${(workerCpu.system / N).toFixed(0)})`, '', ''],
+    ['worker CPU time per image, from its start (user + system)', `${((workerCpu.user + workerCpu.system) / N).toFixed(0)} µs (${(workerCpu.user / N).toFixed(0)} + ${(workerCpu.system / N).toFixed(0)})`, '', ''],
     ['peak RSS of the worker process', `${Math.round(rssPeak / 2 ** 20)} MB`, '', '≤ 200 MB'],
   ],
 )}

@@ -57,7 +57,12 @@ export interface RunningWorker {
   purgeScheduled: Promise<void>;
 }
 
-export const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 20, metadata: 10, webhook: 10, purge: 1, import: 4 };
+/**
+ * Jobs run at once per queue and worker. Notification jobs are mostly waiting on their share of a
+ * batched statement (see the image repository's `insertUploads`): the more run at once, the larger
+ * the batches, and the fewer statements per image.
+ */
+export const DEFAULT_CONCURRENCY: Record<JobName, number> = { notification: 100, metadata: 10, webhook: 10, purge: 1, import: 4 };
 
 /**
  * Starts one BullMQ worker per queue, running albumkit's processors. Each run is measured
