@@ -112,7 +112,7 @@ export async function createAlbumkit(options: AlbumkitOptions): Promise<Albumkit
   const { database: givenDatabase, migrate = true, jobs: makeJobs, logger: givenLogger, ...input } = options;
   const config = parseConfig(input);
   const logger: Logger = givenLogger ?? pino({ name: 'albumkit' });
-  const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.preparedStatements }));
+  const database = givenDatabase ?? (await connectDatabase({ url: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.preparedStatements, queryTimeoutMs: config.databaseQueryTimeoutMs }));
   const health = new Health({ logger, checkTimeoutMs: config.readinessTimeoutMs });
   const telemetry = new Telemetry();
   // A PostgreSQL that is not up yet is reported once and waited for (DATABASE_URL named).

@@ -51,6 +51,13 @@ export const configSchema = z.object({
    * transaction mode that does not support them (PgBouncer before 1.21). Default true.
    */
   preparedStatements: z.boolean().default(true),
+  /**
+   * Longest wait for PostgreSQL's answer to one statement, in milliseconds; past it the request
+   * answers 503 (a job is retried) and the connection is dropped. Bounds a half-open connection
+   * (network partition, dead host) that no error reports. Migrations are not limited. Default 10,000; 0: no limit.
+   * Applies when albumkit connects (`databaseUrl`); a `database` handle passed in has its own (`connectDatabase`'s `queryTimeoutMs`).
+   */
+  databaseQueryTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Folder of the embedded database (PGlite) when there is no `databaseUrl` (`ALBUMKIT_DATA_DIR`); absent: in memory. */
   dataDir: z.string().min(1).optional(),
   /** Where the images live (`CLOUDINARY_URL`). Required. */

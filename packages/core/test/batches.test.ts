@@ -77,6 +77,28 @@ describe('Batches', () => {
     expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'database away')).toBe(true);
     expect(singles).toBe(1);
   });
+
+  it('fails the items waiting behind a run that found the database away, with it: their waits do not add up (a half-open connection)', async () => {
+    const runs: number[][] = [];
+    const gate = deferred();
+    let down = true;
+    const run = async (items: number[]) => {
+      runs.push(items);
+      await gate.promise;
+      if (down) throw new Error('database away');
+      return items;
+    };
+    const b = new Batches<number, number>(run, async (item) => (await run([item]))[0]!, { maxBatch: 2, maxInFlight: 1, ...policy });
+    const submitted = [0, 1, 2, 3, 4, 5].map((i) => b.submit(i));
+    gate.resolve();
+    const results = await Promise.allSettled(submitted);
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'database away')).toBe(true);
+    // Without it: [0], then [1, 2], [3, 4], [5], one after another, each as long as a timeout.
+    expect(runs).toEqual([[0]]);
+    // The database back, the next item runs.
+    down = false;
+    expect(await b.submit(7)).toBe(7);
+  });
 });
 
 describe.each(DIALECTS)('uploads written together on %s', (dialect) => {

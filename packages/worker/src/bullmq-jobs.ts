@@ -1,6 +1,7 @@
 import {
   describeFailure,
   Health,
+  isConnectionError,
   JOB_NAMES,
   jobId,
   REDIS_HINT,
@@ -110,9 +111,35 @@ export class BullMqJobs implements JobPort, OpsAware {
     });
   }
 
+  /**
+   * Adds the job; fails after the connection's `commandTimeout` (producer default 5 s) when Redis
+   * does not answer: on a half-open connection every command waits that long, and auto-pipelined
+   * ones also wait for the pipeline ahead of them. A job added late anyway is the same job (its id).
+   */
   async enqueue<K extends JobName>(name: K, data: JobPayloads[K]): Promise<void> {
     await this.connected();
-    await this.queues[name].add(name, data, jobOptions(this.retry[name], jobId(name, data)));
+    const adding = this.queues[name].add(name, data, jobOptions(this.retry[name], jobId(name, data)));
+    const timeoutMs = this.connection.options.commandTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!timeoutMs) await adding;
+      else {
+        adding.catch(() => {}); // when the timeout wins
+        await Promise.race([
+          adding,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(Object.assign(new Error(`Redis did not answer within ${timeoutMs} ms (commandTimeout)`), { code: 'ETIMEDOUT' })), timeoutMs);
+          }),
+        ]);
+      }
+      this.health.reportUp('redis');
+    } catch (error) {
+      // No answer raises no 'error' event on the connection: the outage is reported here, as Redis's.
+      if (isConnectionError(error)) this.health.reportDown('redis', error, REDIS_HINT);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   attachOps({ health, telemetry }: OpsContext): void {

@@ -19,9 +19,14 @@ export interface RedisTarget {
  * - `producer` (the API's `BullMqJobs`): commands are not queued while Redis is away and are tried
  *   once, so an enqueue fails fast (the notification stays recorded; the sweep enqueues it later),
  *   and the jobs enqueued in one turn of the event loop go to Redis in one write (auto-pipelining).
+ *   A command unanswered after `PRODUCER_COMMAND_TIMEOUT_MS` fails ("Command timed out"): on a
+ *   half-open connection (a network partition: no error, no answer) a request would wait forever
+ *   otherwise. `redis.commandTimeout` changes it.
  * - `worker` (`startWorker`): commands wait for the connection to come back, as BullMQ's workers require.
  */
 export type RedisRole = 'producer' | 'worker';
+
+export const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true },
@@ -44,6 +49,7 @@ export function createRedisConnection(target: RedisTarget, role: RedisRole): Red
   }
   const options: RedisOptions = {
     connectionName: `albumkit-${role}`,
+    ...(role === 'producer' && { commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS }),
     ...target.redis,
     ...ROLE_OPTIONS[role],
     retryStrategy: redisRetryStrategy,

@@ -61,7 +61,10 @@ export class Batches<I, O> {
   private async run(batch: Waiting<I, O>[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch;
-      await this.runOne(only!.item).then(only!.resolve, only!.reject);
+      await this.runOne(only!.item).then(only!.resolve, (error: unknown) => {
+        only!.reject(error);
+        if (!this.options.retryOneByOne(error)) this.failWaiting(error);
+      });
       return;
     }
     let results: O[];
@@ -70,12 +73,22 @@ export class Batches<I, O> {
     } catch (error) {
       if (!this.options.retryOneByOne(error)) {
         for (const w of batch) w.reject(error);
+        this.failWaiting(error);
         return;
       }
       await Promise.all(batch.map((w) => this.runOne(w.item).then(w.resolve, w.reject)));
       return;
     }
     batch.forEach((w, i) => w.resolve(results[i]!));
+  }
+
+  /**
+   * The database is away: the items waiting now would meet it too. They fail with this batch
+   * rather than one batch after another, each as slow as the connection or statement timeout
+   * (a half-open connection would otherwise add those waits up).
+   */
+  private failWaiting(error: unknown): void {
+    for (const w of this.waiting.splice(0)) w.reject(error);
   }
 }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { PoolClient } from 'pg';
@@ -34,6 +35,42 @@ export interface ConnectOptions {
    * (PgBouncer before 1.21, or with `max_prepared_statements = 0`).
    */
   preparedStatements?: boolean;
+  /**
+   * Longest wait for PostgreSQL's answer to one statement, in milliseconds (default 10,000;
+   * 0: no limit). Past it the statement fails with ETIMEDOUT (a request answers 503 with
+   * Retry-After, a job is retried) and its connection is dropped. It bounds what no socket error
+   * reports: a half-open connection (a network partition, a dead host, a NAT or balancer that
+   * forgot the connection) where nothing comes back. The statement may still run on the server
+   * until it ends. Migrations (`migrateToLatest`) are not limited.
+   */
+  queryTimeoutMs?: number;
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+const unlimited = new AsyncLocalStorage<true>();
+
+/** Runs `work` with no statement time limit (`queryTimeoutMs`): migrations, which may build indexes for minutes or wait for another process's migration lock. */
+export function withoutQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
+  return unlimited.run(true, work);
+}
+
+/**
+ * Each statement of the client must be answered within `timeoutMs`, else its socket is destroyed:
+ * the statement (and any queued behind it) rejects with ETIMEDOUT, the client stops being
+ * queryable, and the pool drops it on release instead of handing a silent connection out again.
+ */
+function limitStatementTime(client: PoolClient, timeoutMs: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (typeof (result as Promise<unknown> | undefined)?.then !== 'function' || unlimited.getStore()) return result;
+    const timer = setTimeout(() => {
+      const error = Object.assign(new Error(`PostgreSQL did not answer within ${timeoutMs} ms (the databaseQueryTimeoutMs option): connection dropped`), { code: 'ETIMEDOUT' });
+      (client as unknown as { connection?: { stream?: { destroy(error: Error): void } } }).connection?.stream?.destroy(error);
+    }, timeoutMs);
+    return (result as Promise<unknown>).finally(() => clearTimeout(timer));
+  };
 }
 
 /** `/* prepare *\/` at the start of a statement: its text never varies, only its parameters. */
@@ -89,6 +126,8 @@ export async function connectDatabase(options: ConnectOptions = {}): Promise<Dat
     pool.on('connect', (client) => {
       client.on('error', () => {});
       if (options.preparedStatements !== false) prepareMarkedStatements(client);
+      const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+      if (timeoutMs > 0) limitStatementTime(client, timeoutMs);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = options.url;

@@ -1,6 +1,6 @@
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { DATABASE_HINT, describeFailure, isConnectionError } from '../ops/dependencies.js';
-import { connectionRefusal } from './connect.js';
+import { connectionRefusal, withoutQueryTimeout } from './connect.js';
 import { migrations } from './migrations/index.js';
 
 export interface MigrationReport {
@@ -18,7 +18,8 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport>
     migrationTableName: 'albumkit_migration',
     migrationLockTableName: 'albumkit_migration_lock',
   });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  // Building an index, or waiting for another process's migration lock, may take long: no statement time limit.
+  const result: MigrationResultSet = await withoutQueryTimeout(() => migrator.migrateToLatest());
   if (result.error) {
     const error = result.error;
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;

@@ -69,7 +69,10 @@ export function requestIdFrom(given: string | undefined): string {
   return given && REQUEST_ID.test(given) ? given : newRequestId();
 }
 
-/** Errors meaning a dependency is down (connection refused, server restarting): the client should retry. */
+/**
+ * Errors meaning a dependency is down (connection refused, server restarting): the client should
+ * retry. Also an error caused by one (the job port's "Redis unreachable", whose cause is the socket's error).
+ */
 export function isUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
@@ -77,5 +80,9 @@ export function isUnavailable(error: unknown): boolean {
     return true;
   }
   const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Stream isn't writeable|Connection is closed/i.test(message);
+  if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Stream isn't writeable|Connection is closed|Command timed out/i.test(message)) {
+    return true;
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isUnavailable(cause);
 }

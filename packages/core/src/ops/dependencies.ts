@@ -24,6 +24,7 @@ const TRANSIENT_MESSAGES = [
   /connection is closed/i,
   /enableOfflineQueue/i,
   /max retries per request/i,
+  /command timed out/i, // ioredis's commandTimeout: no answer on a connection that seems open (half-open)
   /all sentinels are unreachable/i, // ioredis with Sentinel, while it cannot ask where the master is
   /the database system is (starting up|shutting down)/i,
 ];
