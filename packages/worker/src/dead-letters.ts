@@ -110,8 +110,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   };
   const report: ReplayReport = { replayed: {}, alreadyQueued: 0, unrecoverableLeft: 0 };
   try {
-    const unrecoverable = await albumkit.repositories.deadLetters.waiting({ ...(options.queue ? { queue: options.queue } : {}), all: true, limit: 100_000 });
-    report.unrecoverableLeft = options.all ? 0 : unrecoverable.filter((l) => !l.retryable).length;
+    report.unrecoverableLeft = options.all ? 0 : await albumkit.repositories.deadLetters.unrecoverableWaiting(options.queue);
     const seen = new Set<string>();
     for (;;) {
       const letters = (await albumkit.repositories.deadLetters.waiting({ ...(options.queue ? { queue: options.queue } : {}), all: options.all ?? false, limit: 500 })).filter(

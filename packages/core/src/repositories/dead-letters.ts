@@ -74,6 +74,13 @@ export class DeadLetterRepository {
     return this.db.selectFrom('dead_letters').selectAll().where('queue', '=', queue).where('job_id', '=', jobId).orderBy('failed_at', 'desc').execute();
   }
 
+  /** How many letters of unrecoverable failures wait (left by a replay without `all`). */
+  async unrecoverableWaiting(queue?: string): Promise<number> {
+    let query = this.db.selectFrom('dead_letters').select((eb) => eb.fn.countAll<string>().as('n')).where('replayed_at', 'is', null).where('retryable', '=', false);
+    if (queue) query = query.where('queue', '=', queue);
+    return Number((await query.executeTakeFirstOrThrow()).n);
+  }
+
   /** Letters waiting per queue name (the metrics, `albumkit-worker replay --dry-run`). */
   async counts(): Promise<Record<string, number>> {
     const rows = await this.db
